@@ -1,0 +1,54 @@
+"""The one place Threadline makes outbound HTTP calls, so timeouts, errors and retry hints are uniform."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+from django.conf import settings
+
+from threadline.connectors.base import SendError
+
+
+def post(url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+    """POST and translate network failures into SendError (transient: timeouts and connection errors)."""
+    try:
+        with httpx.Client(timeout=settings.THREADLINE_HTTP_TIMEOUT, follow_redirects=False) as client:
+            return client.post(url, content=content, headers=headers)
+    except httpx.TimeoutException:
+        raise SendError("The receiving server did not answer in time.", transient=True) from None
+    except httpx.HTTPError as exc:
+        raise SendError(f"Could not reach the receiving server ({type(exc).__name__}).", transient=True) from None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Read a Retry-After header given in seconds or as an HTTP date (RFC 9110 §10.2.3)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def raise_for_send_status(response: httpx.Response, *, who: str) -> None:
+    """Turn a non-2xx answer into SendError: 408/425/429/5xx are transient, other 4xx are permanent."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status in (408, 425, 429) or status >= 500:
+        raise SendError(
+            f"{who} is temporarily unavailable (HTTP {status}).",
+            transient=True,
+            retry_after=retry_after_seconds(response),
+        )
+    if status in (401, 403):
+        raise SendError(f"{who} rejected our credentials (HTTP {status}).", transient=False, auth_failed=True)
+    raise SendError(f"{who} refused the message (HTTP {status}).", transient=False)

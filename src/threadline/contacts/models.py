@@ -1,0 +1,73 @@
+"""Contacts (people) and their identities (the ways to reach or recognise them)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from threadline.core.models import Inbox, Workspace
+
+
+class Contact(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["workspace", "name"])]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    MESSENGER_PSID = "messenger_psid", _("Messenger")
+    INSTAGRAM_IGSID = "instagram_igsid", _("Instagram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    WIDGET_VISITOR = "widget_visitor", _("Website visitor")
+    EXTERNAL_ID = "external_id", _("External id")
+
+
+class Identity(models.Model):
+    """One way to reach or recognise a contact. Scoped to an inbox where the provider scopes it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("kind"), max_length=32, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=320)  # normalised: lower-cased email, E.164 phone, …
+    raw_value = models.CharField(_("as received"), max_length=320, blank=True)
+    inbox = models.ForeignKey(
+        Inbox, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("scope")
+    )
+    verified = models.BooleanField(_("verified"), default=False)
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        constraints = [
+            # NULLs are distinct in unique constraints, so global and inbox-scoped identities need one each.
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "value"], condition=Q(inbox__isnull=True), name="identity_unique_global"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "value", "inbox"],
+                condition=Q(inbox__isnull=False),
+                name="identity_unique_scoped",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

@@ -1,0 +1,185 @@
+"""Conversations, messages, attachments and the append-only event log.
+
+Models hold data and invariants only: every change goes through ``services.py``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from threadline.contacts.models import Contact
+from threadline.core.models import Inbox, Membership, Team, Workspace
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# Statuses in which a conversation is still "live" and takes the contact's next message.
+ACTIVE_STATUSES = (Status.OPEN, Status.PENDING, Status.SNOOZED)
+
+
+class Priority(models.TextChoices):
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Conversation(models.Model):
+    """The unit of work. Belongs to one contact; may span channels (each message records its inbox).
+
+    ``inbox`` is where the conversation began; it decides which agents may see it.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NONE)
+    assignee = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_conversations"
+    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations")
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), db_index=True)
+    last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [
+            models.Index(fields=["workspace", "inbox", "status", "-last_activity_at"]),
+            models.Index(fields=["workspace", "-last_activity_at", "-id"]),
+            models.Index(fields=["contact", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("From the customer")
+    OUTBOUND = "outbound", _("To the customer")
+    NOTE = "note", _("Internal note")
+    ACTIVITY = "activity", _("Activity")
+
+
+class AuthorKind(models.TextChoices):
+    CONTACT = "contact", _("Customer")
+    AGENT = "agent", _("Agent")
+    BOT = "bot", _("Bot")
+    SYSTEM = "system", _("System")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+
+
+# Delivery status only moves forward along this order; FAILED is terminal.
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+class Message(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices)
+    author_kind = models.CharField(_("author"), max_length=16, choices=AuthorKind.choices)
+    author = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("sanitised HTML"), blank=True)
+    # The provider's id of this message: the dedupe key, unique per inbox.
+    provider_id = models.CharField(_("provider id"), max_length=255, null=True, blank=True)
+    # The provider's timestamp, used for ordering (arrival order lies under queue lag).
+    provider_sent_at = models.DateTimeField(_("sent at"))
+    # A client-generated id (widget echo id, API idempotency key) for clients that retry.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    delivery_status = models.CharField(
+        _("delivery status"), max_length=16, choices=DeliveryStatus.choices, blank=True
+    )
+    failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    # Outbound delivery bookkeeping (owned by conversations.delivery).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Activity lines and provider extras (e.g. "sent from the provider's own app").
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["provider_sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox", "provider_id"], condition=Q(provider_id__isnull=False), name="message_unique_provider_id"
+            ),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"], condition=Q(client_id__isnull=False), name="message_unique_client_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "provider_sent_at", "id"]),
+            models.Index(
+                fields=["delivery_status", "next_attempt_at"],
+                condition=Q(delivery_status="queued"),
+                name="message_queued_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.message.workspace_id}/{instance.message_id}/{filename}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, blank=True)
+    # Where the provider holds the media until we fetch it (never fetched while parsing).
+    remote_url = models.URLField(_("remote URL"), max_length=2000, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("content type"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+
+class Event(models.Model):
+    """Append-only log of what happened. Reports, SLA and audit read it; nothing updates or deletes it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    kind = models.CharField(_("kind"), max_length=64)
+    actor = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["workspace", "kind", "created_at"])]

@@ -1,0 +1,389 @@
+"""Conversation services: the one door for every change to conversations and messages.
+
+Each service owns its transaction, records typed events (published after commit) and enqueues its
+follow-up jobs on commit. Transports (webhooks, REST, pages, sockets) call these and nothing below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from threadline import events
+from threadline.connectors.base import DeliveryUpdate, InboundMessage
+from threadline.contacts.models import Contact
+from threadline.contacts.services import contact_resolve_sender
+from threadline.conversations import tasks
+from threadline.conversations.models import (
+    ACTIVE_STATUSES,
+    DELIVERY_RANK,
+    Attachment,
+    AuthorKind,
+    Conversation,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Status,
+)
+from threadline.conversations.payloads import message_payload
+from threadline.conversations.sanitise import sanitise_html
+from threadline.core.models import Inbox, InboxState, Membership, Team
+from threadline.jobs import enqueue_on_commit
+
+
+class ConversationError(ValueError):
+    """A request that breaks a conversation rule; its message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    message: Message
+    created: bool
+
+
+def message_receive(*, inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
+    """Store one inbound message exactly once, on the right contact and conversation.
+
+    Idempotent on (inbox, provider id), also for two identical deliveries processed at the same moment:
+    the unique constraint decides, and the loser finds the winner's row on its retry.
+    Publishes: ConversationCreated, ConversationStatusChanged (reopen), MessageCreated.
+    """
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _receive_once(inbox, inbound)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
+    existing = Message.objects.filter(inbox=inbox, provider_id=inbound.provider_id).first()
+    if existing is not None:
+        return ReceiveResult(existing, created=False)
+
+    contact = contact_resolve_sender(inbox=inbox, sender=inbound.sender)
+    # Serialise "find the open conversation, else open one" per contact (a row lock on PostgreSQL; SQLite
+    # transactions already take the write lock when they begin).
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if inbound.language and not contact.language:
+        contact.language = inbound.language
+        contact.save(update_fields=["language", "updated_at"])
+
+    conversation = _active_conversation(contact)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            workspace_id=inbox.workspace_id,
+            contact=contact,
+            inbox=inbox,
+            team=inbox.default_team,
+            language=inbound.language or contact.language,
+            subject=inbound.subject,
+            last_activity_at=inbound.sent_at,
+        )
+        events.record(
+            events.ConversationCreated(
+                workspace_id=inbox.workspace_id,
+                conversation_id=conversation.pk,
+                inbox_id=conversation.inbox_id,
+                contact_id=contact.pk,
+                channel_kind=inbox.kind,
+            )
+        )
+    elif not inbound.echo and conversation.status != Status.OPEN:
+        _change_status(conversation, Status.OPEN, actor=None)
+
+    message = Message.objects.create(
+        workspace_id=inbox.workspace_id,
+        conversation=conversation,
+        inbox=inbox,
+        direction=Direction.OUTBOUND if inbound.echo else Direction.INBOUND,
+        author_kind=AuthorKind.AGENT if inbound.echo else AuthorKind.CONTACT,
+        text=inbound.text,
+        html=sanitise_html(inbound.html),
+        provider_id=inbound.provider_id,
+        provider_sent_at=inbound.sent_at,
+        delivery_status=DeliveryStatus.SENT if inbound.echo else "",
+        meta={"sent_outside_threadline": True} if inbound.echo else {},
+    )
+    Attachment.objects.bulk_create(
+        Attachment(
+            message=message,
+            remote_url=media.url,
+            filename=media.filename,
+            content_type=media.content_type,
+            size=media.size,
+        )
+        for media in inbound.attachments
+    )
+    fields = []
+    if inbound.sent_at > conversation.last_activity_at:
+        conversation.last_activity_at = inbound.sent_at
+        fields.append("last_activity_at")
+    if not inbound.echo and (conversation.last_inbound_at is None or inbound.sent_at > conversation.last_inbound_at):
+        conversation.last_inbound_at = inbound.sent_at
+        fields.append("last_inbound_at")
+    if fields:
+        conversation.save(update_fields=fields)
+    _record_message(message)
+    return ReceiveResult(message, created=True)
+
+
+def _active_conversation(contact: Contact) -> Conversation | None:
+    return (
+        Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES)
+        .order_by("-last_activity_at", "-id")
+        .first()
+    )
+
+
+def _record_message(message: Message) -> None:
+    events.record(
+        events.MessageCreated(
+            workspace_id=message.workspace_id,
+            conversation_id=message.conversation_id,
+            inbox_id=message.conversation.inbox_id,
+            actor_id=message.author_id,
+            message=message_payload(message),
+        )
+    )
+
+
+def message_update_delivery(*, inbox: Inbox, update: DeliveryUpdate) -> bool:
+    """Apply a provider receipt to our outbound message. Statuses only move forward; failed is final.
+
+    Returns False when no message has that provider id (yet): receipts can overtake the send call.
+    Publishes: MessageDeliveryChanged.
+    """
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(inbox=inbox, provider_id=update.provider_id)
+            .select_related("conversation")
+            .first()
+        )
+        if message is None:
+            return False
+        message_set_delivery_status(message, update.status, update.reason)
+        return True
+
+
+def message_set_delivery_status(message: Message, status: str, reason: str = "") -> None:
+    """Move a message's delivery status forward (never back; failed is final). Call inside a transaction."""
+    current = message.delivery_status
+    if current == DeliveryStatus.FAILED:
+        return
+    if status != DeliveryStatus.FAILED and DELIVERY_RANK.get(status, -1) <= DELIVERY_RANK.get(current, -1):
+        return
+    message.delivery_status = status
+    message.failure_reason = reason[:500] if status == DeliveryStatus.FAILED else ""
+    message.save(update_fields=["delivery_status", "failure_reason"])
+    events.record(
+        events.MessageDeliveryChanged(
+            workspace_id=message.workspace_id,
+            conversation_id=message.conversation_id,
+            inbox_id=message.conversation.inbox_id,
+            message_id=message.pk,
+            delivery_status=status,
+            failure_reason=message.failure_reason,
+        )
+    )
+
+
+def message_reply(
+    *,
+    conversation: Conversation,
+    text: str,
+    author: Membership | None,
+    author_kind: str = AuthorKind.AGENT,
+    inbox: Inbox | None = None,
+    client_id: str | None = None,
+) -> Message:
+    """Store an outbound reply as queued and enqueue its delivery.
+
+    Sends on ``inbox`` if given, else on the channel the customer used last.
+    Publishes: MessageCreated. Enqueues: conversations.tasks.deliver_message.
+    """
+    text = text.strip()
+    if not text:
+        raise ConversationError(_("A reply cannot be empty."))
+    with transaction.atomic():
+        if client_id:
+            existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+            if existing is not None:
+                return existing
+        inbox = inbox or _last_customer_inbox(conversation)
+        if inbox.workspace_id != conversation.workspace_id:
+            raise ConversationError(_("That inbox belongs to another workspace."))
+        if inbox.state == InboxState.CLOSED:
+            raise ConversationError(_("This inbox is closed and can no longer send messages."))
+        now = timezone.now()
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            inbox=inbox,
+            direction=Direction.OUTBOUND,
+            author_kind=author_kind,
+            author=author,
+            text=text,
+            provider_sent_at=now,
+            delivery_status=DeliveryStatus.QUEUED,
+            client_id=client_id,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
+        conversation.last_activity_at = now
+        _record_message(message)
+        enqueue_on_commit(tasks.deliver_message, message.pk)
+    return message
+
+
+def _last_customer_inbox(conversation: Conversation) -> Inbox:
+    last = (
+        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+        .select_related("inbox")
+        .order_by("-provider_sent_at", "-id")
+        .first()
+    )
+    return last.inbox if last else conversation.inbox
+
+
+def note_add(*, conversation: Conversation, text: str, author: Membership) -> Message:
+    """Add an internal note: seen by agents, never sent to the customer. Publishes: MessageCreated."""
+    text = text.strip()
+    if not text:
+        raise ConversationError(_("A note cannot be empty."))
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            inbox=conversation.inbox,
+            direction=Direction.NOTE,
+            author_kind=AuthorKind.AGENT,
+            author=author,
+            text=text,
+            provider_sent_at=timezone.now(),
+        )
+        _record_message(message)
+    return message
+
+
+_UNCHANGED = object()
+
+
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    assignee: Membership | None,
+    actor: Membership | None,
+    team: Team | None | object = _UNCHANGED,
+) -> Conversation:
+    """Assign (or unassign, with None) a conversation to an agent and optionally a team.
+
+    Publishes: ConversationAssigned.
+    """
+    from threadline.core.permissions import inbox_ids_visible_to
+
+    if assignee is not None:
+        if assignee.workspace_id != conversation.workspace_id or not assignee.is_active:
+            raise ConversationError(_("That agent is not a member of this workspace."))
+        if conversation.inbox_id not in inbox_ids_visible_to(assignee):
+            raise ConversationError(_("That agent has no access to this conversation's inbox."))
+    if isinstance(team, Team) and team.workspace_id != conversation.workspace_id:
+        raise ConversationError(_("That team belongs to another workspace."))
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        previous = conversation.assignee_id
+        conversation.assignee = assignee
+        fields = ["assignee"]
+        if team is not _UNCHANGED:
+            conversation.team = team
+            fields.append("team")
+        conversation.save(update_fields=fields)
+        events.record(
+            events.ConversationAssigned(
+                workspace_id=conversation.workspace_id,
+                conversation_id=conversation.pk,
+                inbox_id=conversation.inbox_id,
+                actor_id=actor.pk if actor else None,
+                assignee_id=conversation.assignee_id,
+                team_id=conversation.team_id,
+                previous_assignee_id=previous,
+            )
+        )
+    return conversation
+
+
+def conversation_set_status(
+    *,
+    conversation: Conversation,
+    status: str,
+    actor: Membership | None,
+    snooze_until: dt.datetime | None = None,
+) -> Conversation:
+    """Open, set pending, snooze until a time, or resolve a conversation (resolved → open is a reopen).
+
+    Publishes: ConversationStatusChanged. Enqueues: conversations.tasks.wake_conversation (snooze).
+    """
+    if status not in Status.values:
+        raise ConversationError(_("Unknown status."))
+    if status == Status.SNOOZED:
+        if snooze_until is None or snooze_until <= timezone.now():
+            raise ConversationError(_("Snoozing needs a time in the future."))
+    elif snooze_until is not None:
+        raise ConversationError(_("Only a snoozed conversation has a wake-up time."))
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.status == status and conversation.snoozed_until == snooze_until:
+            return conversation
+        _change_status(conversation, status, actor=actor, snooze_until=snooze_until)
+        if status == Status.SNOOZED:
+            enqueue_on_commit(tasks.wake_conversation, conversation.pk, run_after=snooze_until)
+    return conversation
+
+
+def _change_status(
+    conversation: Conversation, status: str, *, actor: Membership | None, snooze_until: dt.datetime | None = None
+) -> None:
+    previous = conversation.status
+    conversation.status = status
+    conversation.snoozed_until = snooze_until
+    conversation.resolved_at = timezone.now() if status == Status.RESOLVED else None
+    conversation.save(update_fields=["status", "snoozed_until", "resolved_at"])
+    events.record(
+        events.ConversationStatusChanged(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.pk,
+            inbox_id=conversation.inbox_id,
+            actor_id=actor.pk if actor else None,
+            status=status,
+            previous_status=previous,
+            snoozed_until=snooze_until,
+        )
+    )
+
+
+def conversation_wake(*, conversation_id: int, now: dt.datetime | None = None) -> bool:
+    """Reopen a snoozed conversation whose time has come. Safe to call early, late or twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id, status=Status.SNOOZED, snoozed_until__lte=now)
+            .first()
+        )
+        if conversation is None:
+            return False
+        _change_status(conversation, Status.OPEN, actor=None)
+        return True
+
+
+def conversation_wake_due(*, now: dt.datetime | None = None) -> int:
+    """Wake every snoozed conversation that is due (the scheduler's safety net for lost wake-up jobs)."""
+    now = now or timezone.now()
+    due = Conversation.objects.filter(status=Status.SNOOZED, snoozed_until__lte=now).values_list("pk", flat=True)
+    return sum(conversation_wake(conversation_id=pk, now=now) for pk in list(due[:500]))

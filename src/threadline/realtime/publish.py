@@ -1,0 +1,54 @@
+"""The one publish function, and the pure audience rule that says which websocket groups hear an event.
+
+Domain code never touches sockets: services record events, ``reactions.dispatch`` calls ``publish``,
+and consumers (``consumers.py``) forward what their groups receive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from threadline.events import DomainEvent, InboxHealthChanged
+
+
+def inbox_group(inbox_id: int) -> str:
+    """Agents who may see an inbox's conversations join this group."""
+    return f"inbox.{inbox_id}"
+
+
+def workspace_admin_group(workspace_id: int) -> str:
+    """Owners and admins of a workspace (inbox health, settings changes)."""
+    return f"workspace.{workspace_id}.admins"
+
+
+def audience(event: DomainEvent) -> list[str]:
+    """The websocket groups that may receive this event. Pure: no database, no network."""
+    if isinstance(event, InboxHealthChanged):
+        return [workspace_admin_group(event.workspace_id)]
+    if event.inbox_id is None:
+        return []
+    return [inbox_group(event.inbox_id)]
+
+
+def wire_message(event: DomainEvent, *, sequence: int) -> dict[str, Any]:
+    """The JSON an agent's socket receives."""
+    return {
+        "type": event.kind,
+        "seq": sequence,
+        "workspace_id": event.workspace_id,
+        "conversation_id": event.conversation_id,
+        "inbox_id": event.inbox_id,
+        "data": event.data(),
+    }
+
+
+def publish(event: DomainEvent, *, sequence: int) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "threadline.event", "event": wire_message(event, sequence=sequence)}
+    for group in audience(event):
+        async_to_sync(layer.group_send)(group, message)
