@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.role in ("run", "demo"):
         _migrate()
         if args.role == "demo":
-            from threadline.demo.seed import demo_seed, demo_welcome
+            from threadline.demo.seed import demo_base_url, demo_seed, demo_welcome
 
-            demo_seed()
+            demo_seed(base_url=demo_base_url(host=args.host, port=args.port))
             print(demo_welcome(host=args.host, port=args.port), flush=True)
         stop = threading.Event()
         _start_background(stop)

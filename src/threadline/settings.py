@@ -208,6 +208,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("THREADLINE_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs full request URLs at INFO; some providers put credentials in the path.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
     },
