@@ -369,3 +369,12 @@ def test_delivery_status_only_moves_forward_and_failed_is_final(conversation, ag
     assert not services.message_update_delivery(
         inbox=api_inbox, update=DeliveryUpdate(provider_id="unknown", status="read", at=T0)
     )
+
+
+@pytest.mark.django_db
+def test_receive_for_a_known_contact_uses_a_fixed_number_of_queries(api_inbox, django_assert_num_queries):
+    services.message_receive(inbox=api_inbox, inbound=inbound("m-1"))
+    # dedupe lookup, identity, last_seen, contact lock, open conversation, message, conversation update,
+    # attachments for the payload, event row — and savepoint bookkeeping.
+    with django_assert_num_queries(11):
+        services.message_receive(inbox=api_inbox, inbound=inbound("m-2", at=T0 + dt.timedelta(minutes=1)))
