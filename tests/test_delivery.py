@@ -161,3 +161,28 @@ def test_sweeper_releases_an_abandoned_claim_and_requeues(receiver, conversation
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.SENT
     assert len(receiver.calls) == 1
+
+
+def test_a_connector_crash_counts_as_an_attempt_and_ends_in_failure(receiver, conversation, agent_member, settings, monkeypatch):
+    from threadline.connectors.api import ApiConnector
+
+    settings.THREADLINE_DELIVERY_ATTEMPTS = 2
+    monkeypatch.setattr(ApiConnector, "send", lambda self, message, config: 1 / 0)
+    message = reply(conversation, agent_member)
+    assert message_deliver(message_id=message.pk) == "retrying"
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
+    assert message_deliver(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.failure_reason == "Unexpected error while sending (ZeroDivisionError)."
+    assert message.claimed_at is None
+
+
+def test_a_reused_provider_id_marks_sent_and_never_resends(receiver, conversation, agent_member):
+    receiver.script = [Reply(200, {"id": "same"}), Reply(200, {"id": "same"})]
+    first, second = reply(conversation, agent_member, "one"), reply(conversation, agent_member, "two")
+    assert message_deliver(message_id=first.pk) == "sent"
+    assert message_deliver(message_id=second.pk) == "sent"
+    second.refresh_from_db()
+    assert second.delivery_status == DeliveryStatus.SENT and second.provider_id is None
+    assert message_deliver(message_id=second.pk) == "skipped"
+    assert len(receiver.calls) == 2

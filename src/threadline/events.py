@@ -83,6 +83,25 @@ class ConversationStatusChanged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationUpdated(DomainEvent):
+    """Priority, labels or other triage fields changed. ``changes`` maps field → new value."""
+
+    kind = "conversation.updated"
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NotificationCreated(DomainEvent):
+    """Someone should look at something (a mention, an assignment); goes to that agent only."""
+
+    kind = "notification.created"
+    notification_id: int
+    membership_id: int
+    notification_kind: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InboxHealthChanged(DomainEvent):
     kind = "inbox.health_changed"
     health: str
@@ -95,6 +114,8 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     MessageDeliveryChanged,
     ConversationAssigned,
     ConversationStatusChanged,
+    ConversationUpdated,
+    NotificationCreated,
     InboxHealthChanged,
 )
 

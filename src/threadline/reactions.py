@@ -23,6 +23,8 @@ REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
     events.MessageDeliveryChanged: (),
     events.ConversationAssigned: (),
     events.ConversationStatusChanged: (),
+    events.ConversationUpdated: (),
+    events.NotificationCreated: (),
     events.InboxHealthChanged: (),
 }
 

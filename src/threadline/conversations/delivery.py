@@ -13,7 +13,7 @@ import logging
 import random
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,7 +98,7 @@ def message_deliver(*, message_id: int) -> str:
         author_name=str(message.author) if message.author else "",
     )
     try:
-        receipt = connector.send(outbound, channel_config(inbox))
+        receipt = _send(connector, outbound, inbox)
     except SendError as error:
         logger.info("send failed message=%s inbox=%s transient=%s", message.pk, inbox.pk, error.transient)
         if error.auth_failed:
@@ -106,11 +106,31 @@ def message_deliver(*, message_id: int) -> str:
         if error.transient and message.attempts < settings.THREADLINE_DELIVERY_ATTEMPTS:
             return _schedule_retry(message, error)
         return _fail(message, error.reason)
-    with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(provider_id=receipt.provider_id, claimed_at=None)
-        message.provider_id = receipt.provider_id
-        message_set_delivery_status(message, DeliveryStatus.SENT)
+    try:
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(provider_id=receipt.provider_id, claimed_at=None)
+            message.provider_id = receipt.provider_id
+            message_set_delivery_status(message, DeliveryStatus.SENT)
+    except IntegrityError:
+        # The provider answered with an id another message of this inbox already has. The message did go
+        # out, so it is marked sent (never sent again); only its receipts cannot be matched.
+        logger.warning("provider id already in use for message=%s inbox=%s", message.pk, inbox.pk)
+        message.provider_id = None
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(claimed_at=None)
+            message_set_delivery_status(message, DeliveryStatus.SENT)
     return "sent"
+
+
+def _send(connector, outbound: OutboundMessage, inbox: Inbox):
+    """Call the connector; an unexpected exception counts as a transient failure, so attempts stay bounded."""
+    try:
+        return connector.send(outbound, channel_config(inbox))
+    except SendError:
+        raise
+    except Exception as exc:
+        logger.exception("connector %s raised while sending message=%s", inbox.kind, outbound.message_id)
+        raise SendError(f"Unexpected error while sending ({type(exc).__name__}).", transient=True) from exc
 
 
 def _schedule_retry(message: Message, error: SendError) -> str:

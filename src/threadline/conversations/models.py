@@ -32,6 +32,21 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+class Label(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(_("name"), max_length=60)
+    color = models.CharField(_("colour"), max_length=7, default="#64748b")
+
+    class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="label_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     """The unit of work. Belongs to one contact; may span channels (each message records its inbox).
 
@@ -48,6 +63,7 @@ class Conversation(models.Model):
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_conversations"
     )
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations")
+    labels = models.ManyToManyField(Label, related_name="conversations", blank=True, verbose_name=_("labels"))
     language = models.CharField(_("language"), max_length=8, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), db_index=True)
@@ -183,3 +199,43 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         indexes = [models.Index(fields=["workspace", "kind", "created_at"])]
+
+
+class CannedResponse(models.Model):
+    """A saved reply. ``body`` may use {{ contact.name }}, {{ contact.first_name }}, {{ agent.name }}, …"""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="canned_responses")
+    shortcut = models.SlugField(_("shortcut"), max_length=40)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["shortcut"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "shortcut"], name="canned_unique_shortcut")]
+
+    def __str__(self) -> str:
+        return self.shortcut
+
+
+class Notification(models.Model):
+    """Something an agent should look at, e.g. a note that mentions them."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", _("Mentioned in a note")
+        ASSIGNED = "assigned", _("Conversation assigned to you")
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["membership", "read_at", "-created_at"])]

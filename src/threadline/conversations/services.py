@@ -7,6 +7,7 @@ follow-up jobs on commit. Transports (webhooks, REST, pages, sockets) call these
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from threadline.conversations.models import (
     DeliveryStatus,
     Direction,
     Message,
+    Notification,
     Status,
 )
 from threadline.conversations.payloads import message_payload
@@ -252,11 +254,31 @@ def _last_customer_inbox(conversation: Conversation) -> Inbox:
     return last.inbox if last else conversation.inbox
 
 
+_MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})", re.UNICODE)
+
+
+def mentioned_agents(conversation: Conversation, text: str) -> list[Membership]:
+    """Agents named as ``@username`` in the text who may see the conversation."""
+    from threadline.core.permissions import inbox_ids_visible_to
+
+    usernames = {name.rstrip(".") for name in _MENTION.findall(text)}
+    if not usernames:
+        return []
+    candidates = Membership.objects.select_related("user").filter(
+        workspace_id=conversation.workspace_id, is_active=True, user__username__in=usernames
+    )
+    return [m for m in candidates if conversation.inbox_id in inbox_ids_visible_to(m)]
+
+
 def note_add(*, conversation: Conversation, text: str, author: Membership) -> Message:
-    """Add an internal note: seen by agents, never sent to the customer. Publishes: MessageCreated."""
+    """Add an internal note: seen by agents, never sent to the customer. ``@username`` notifies that agent.
+
+    Publishes: MessageCreated, NotificationCreated (one per mentioned agent).
+    """
     text = text.strip()
     if not text:
         raise ConversationError(_("A note cannot be empty."))
+    mentioned = [m for m in mentioned_agents(conversation, text) if m.pk != author.pk]
     with transaction.atomic():
         message = Message.objects.create(
             workspace_id=conversation.workspace_id,
@@ -267,9 +289,40 @@ def note_add(*, conversation: Conversation, text: str, author: Membership) -> Me
             author=author,
             text=text,
             provider_sent_at=timezone.now(),
+            meta={"mentions": [m.pk for m in mentioned]} if mentioned else {},
         )
         _record_message(message)
+        for agent in mentioned:
+            _notify(agent, Notification.Kind.MENTION, conversation, actor=author, message=message)
     return message
+
+
+def _notify(
+    agent: Membership, kind: str, conversation: Conversation, *, actor: Membership | None, message: Message | None = None
+) -> None:
+    notification = Notification.objects.create(
+        membership=agent, kind=kind, conversation=conversation, message=message, actor=actor
+    )
+    events.record(
+        events.NotificationCreated(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.pk,
+            inbox_id=conversation.inbox_id,
+            actor_id=actor.pk if actor else None,
+            notification_id=notification.pk,
+            membership_id=agent.pk,
+            notification_kind=kind,
+            message_id=message.pk if message else None,
+        )
+    )
+
+
+def notifications_mark_read(*, membership: Membership, conversation_id: int | None = None) -> int:
+    """Mark the agent's unread notifications read (all, or those of one conversation)."""
+    unread = Notification.objects.filter(membership=membership, read_at__isnull=True)
+    if conversation_id is not None:
+        unread = unread.filter(conversation_id=conversation_id)
+    return unread.update(read_at=timezone.now())
 
 
 _UNCHANGED = object()
@@ -315,6 +368,8 @@ def conversation_assign(
                 previous_assignee_id=previous,
             )
         )
+        if assignee is not None and assignee.pk != previous and (actor is None or actor.pk != assignee.pk):
+            _notify(assignee, Notification.Kind.ASSIGNED, conversation, actor=actor)
     return conversation
 
 

@@ -58,6 +58,8 @@ class Membership(models.Model):
     capacity = models.PositiveSmallIntegerField(_("concurrent conversations"), default=3)
     presence = models.CharField(_("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
     presence_changed_at = models.DateTimeField(_("presence changed at"), null=True, blank=True)
+    # The language of this agent's interface (one of settings.LANGUAGES); empty: the browser's.
+    ui_language = models.CharField(_("interface language"), max_length=8, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

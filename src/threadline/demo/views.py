@@ -15,14 +15,14 @@ from django.views.decorators.http import require_POST
 from threadline.connectors.base import RawRequest, VerificationError
 from threadline.connectors.registry import connector_for
 from threadline.conversations.delivery import channel_config
-from threadline.core.models import Inbox
+from threadline.ingest.selectors import inbox_for_webhook
 
 
 @csrf_exempt
 @require_POST
 def demo_integration(request: HttpRequest, public_id: str) -> JsonResponse:
-    inbox = Inbox.objects.filter(public_id=public_id, kind="api", config__demo=True).first()
-    if inbox is None:
+    inbox = inbox_for_webhook(kind="api", public_id=public_id)
+    if inbox is None or inbox.config.get("demo") is not True:
         return JsonResponse({"error": "Unknown demo inbox."}, status=404)
     raw = RawRequest(
         method="POST",

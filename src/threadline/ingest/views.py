@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from threadline.connectors.base import ConnectorError, RawRequest
 from threadline.connectors.registry import UnknownChannelKindError, connector_for
 from threadline.conversations.delivery import channel_config
-from threadline.core.models import Inbox, InboxState
+from threadline.ingest.selectors import inbox_for_webhook
 from threadline.ingest.services import delivery_store
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ def webhook(request: HttpRequest, kind: str, public_id: str) -> HttpResponse:
         connector = connector_for(kind)
     except UnknownChannelKindError:
         return _error(404, "Unknown channel kind.")
-    inbox = Inbox.objects.filter(public_id=public_id, kind=kind).first()
-    if inbox is None or inbox.state == InboxState.CLOSED:
+    inbox = inbox_for_webhook(kind=kind, public_id=public_id)
+    if inbox is None:
         return _error(404, "Unknown inbox.")
 
     limit = settings.THREADLINE_MAX_WEBHOOK_BYTES

@@ -11,12 +11,22 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from threadline.events import DomainEvent, InboxHealthChanged
+from threadline.events import DomainEvent, InboxHealthChanged, NotificationCreated
 
 
 def inbox_group(inbox_id: int) -> str:
     """Agents who may see an inbox's conversations join this group."""
     return f"inbox.{inbox_id}"
+
+
+def agent_group(membership_id: int) -> str:
+    """One agent's own sockets (notifications meant for them alone)."""
+    return f"agent.{membership_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    """Agents who have this conversation open (who is viewing, who is typing)."""
+    return f"conversation.{conversation_id}"
 
 
 def workspace_admin_group(workspace_id: int) -> str:
@@ -28,6 +38,8 @@ def audience(event: DomainEvent) -> list[str]:
     """The websocket groups that may receive this event. Pure: no database, no network."""
     if isinstance(event, InboxHealthChanged):
         return [workspace_admin_group(event.workspace_id)]
+    if isinstance(event, NotificationCreated):
+        return [agent_group(event.membership_id)]
     if event.inbox_id is None:
         return []
     return [inbox_group(event.inbox_id)]

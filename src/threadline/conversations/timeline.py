@@ -1,0 +1,98 @@
+"""One conversation's timeline: messages from every channel, notes, activity lines and channel switches.
+
+Activity lines are read from the append-only Event log (nothing is stored twice); a channel switch is
+marked where the customer's messages move from one inbox to another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from threadline.conversations.models import Conversation, Direction, Event, Message, Priority, Status
+from threadline.conversations.selectors import message_list_for
+from threadline.core.models import Membership
+
+ACTIVITY_KINDS = ("conversation.assigned", "conversation.status_changed", "conversation.updated")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "message", "activity" or "channel_switch"
+    at: dt.datetime
+    message: Message | None = None
+    text: str = ""
+
+
+def timeline_for(conversation: Conversation) -> list[TimelineEntry]:
+    messages = list(message_list_for(conversation))
+    entries: list[TimelineEntry] = []
+    last_inbox_id = None
+    for message in messages:
+        if message.direction == Direction.INBOUND:
+            if last_inbox_id is not None and message.inbox_id != last_inbox_id:
+                entries.append(
+                    TimelineEntry(
+                        kind="channel_switch",
+                        at=message.provider_sent_at,
+                        text=_("The customer continued on %(channel)s") % {"channel": message.inbox.name},
+                    )
+                )
+            last_inbox_id = message.inbox_id
+        entries.append(TimelineEntry(kind="message", at=message.provider_sent_at, message=message))
+    events = list(
+        Event.objects.filter(
+            workspace_id=conversation.workspace_id, conversation_id=conversation.pk, kind__in=ACTIVITY_KINDS
+        ).order_by("created_at", "id")
+    )
+    names = _agent_names(conversation.workspace_id, events)
+    for event in events:
+        text = activity_text(event, names)
+        if text:
+            entries.append(TimelineEntry(kind="activity", at=event.created_at, text=text))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _agent_names(workspace_id: int, events: list[Event]) -> dict[int, str]:
+    ids = {e.actor_id for e in events} | {e.data.get("assignee_id") for e in events}
+    ids.discard(None)
+    members = Membership.objects.select_related("user").filter(workspace_id=workspace_id, pk__in=ids)
+    return {m.pk: str(m) for m in members}
+
+
+def activity_text(event: Event, names: dict[int, str]) -> str:
+    """A sentence for one activity event, in the active language."""
+    actor = names.get(event.actor_id) or _("Threadline")
+    data = event.data
+    if event.kind == "conversation.assigned":
+        assignee = names.get(data.get("assignee_id"))
+        if assignee:
+            return _("%(actor)s assigned the conversation to %(assignee)s") % {"actor": actor, "assignee": assignee}
+        return _("%(actor)s unassigned the conversation") % {"actor": actor}
+    if event.kind == "conversation.status_changed":
+        status = data.get("status")
+        if status == Status.RESOLVED:
+            return _("%(actor)s resolved the conversation") % {"actor": actor}
+        if status == Status.OPEN and data.get("previous_status") == Status.RESOLVED:
+            return _("%(actor)s reopened the conversation") % {"actor": actor}
+        if status == Status.OPEN and data.get("previous_status") == Status.SNOOZED and not event.actor_id:
+            return _("The conversation woke up from snooze")
+        if status == Status.SNOOZED:
+            until = dt.datetime.fromisoformat(data["snoozed_until"]) if data.get("snoozed_until") else None
+            when = formats.date_format(until, "SHORT_DATETIME_FORMAT") if until else ""
+            return _("%(actor)s snoozed the conversation until %(when)s") % {"actor": actor, "when": when}
+        return _("%(actor)s set the status to %(status)s") % {"actor": actor, "status": Status(status).label}
+    if event.kind == "conversation.updated":
+        changes = data.get("changes", {})
+        if "priority" in changes:
+            return _("%(actor)s set the priority to %(priority)s") % {
+                "actor": actor,
+                "priority": Priority(changes["priority"]).label,
+            }
+        if "labels" in changes:
+            labels = ", ".join(changes["labels"]) or _("none")
+            return _("%(actor)s set the labels: %(labels)s") % {"actor": actor, "labels": labels}
+    return ""

@@ -1,0 +1,28 @@
+"""Template context every agent page needs: role, unread notifications, presence choices, UI strings."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from threadline.conversations.selectors import notification_unread_count
+from threadline.core.models import Presence
+from threadline.core.permissions import is_admin
+
+
+def agent_context(request) -> dict:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    return {
+        "is_admin": is_admin(membership),
+        "unread_notifications": notification_unread_count(membership),
+        "presence_choices": Presence.choices,
+        "ui_strings": {
+            "viewing": _("Also viewing:"),
+            "typing": _("is typing a reply…"),
+            "mention": _("You were mentioned in a conversation."),
+            "assigned": _("A conversation was assigned to you."),
+            "open": _("Open"),
+            "reconnecting": _("Connection lost. Reconnecting…"),
+        },
+    }

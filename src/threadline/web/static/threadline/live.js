@@ -1,0 +1,209 @@
+// Threadline agent workspace: the live layer. One websocket per tab to /ws/agent/.
+// - inbox page: refreshes the conversation list when something changes; j/k/Enter and "/" keyboard keys
+// - conversation page: refreshes the timeline, shows who else is viewing and typing (collision detection)
+// - everywhere: notification toasts and the unread counter
+// No build step, no dependencies.
+(function () {
+  "use strict";
+  const strings = JSON.parse(document.getElementById("i18n").textContent);
+  const inboxPage = document.querySelector("[data-page=inbox]");
+  const conversationPage = document.querySelector("[data-page=conversation]");
+  const conversationId = conversationPage ? Number(conversationPage.dataset.conversation) : null;
+  const me = Number(document.body.dataset.membership);
+  let socket = null;
+  let retry = 0;
+  let lastSeq = 0;
+  const viewers = new Map(); // membership id -> name
+  const typing = new Map(); // membership id -> {name, until}
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/agent/`);
+    socket.addEventListener("open", () => {
+      retry = 0;
+      hideToast(strings.reconnecting);
+      if (conversationId) send({ type: "conversation.view", conversation_id: conversationId });
+      if (lastSeq) refreshAll(); // we may have missed events while disconnected
+    });
+    socket.addEventListener("message", (msg) => handle(JSON.parse(msg.data)));
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4401) return; // signed out
+      showToast(strings.reconnecting);
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * 2 ** retry);
+    });
+  }
+
+  function send(payload) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
+  }
+
+  function handle(event) {
+    if (event.seq) lastSeq = Math.max(lastSeq, event.seq);
+    switch (event.type) {
+      case "presence":
+        if (event.conversation_id !== conversationId) return;
+        viewers.clear();
+        for (const viewer of event.viewers) if (viewer.id !== me) viewers.set(viewer.id, viewer.name);
+        renderCollision();
+        return;
+      case "typing":
+        if (event.conversation_id !== conversationId || event.membership_id === me) return;
+        if (event.composing) typing.set(event.membership_id, { name: event.name, until: Date.now() + 6000 });
+        else typing.delete(event.membership_id);
+        renderCollision();
+        return;
+      case "notification.created":
+        bumpNotifications(event);
+        return;
+    }
+    if (inboxPage) scheduleListRefresh();
+    if (conversationId && event.conversation_id === conversationId) scheduleTimelineRefresh(event);
+  }
+
+  // --- Inbox list -------------------------------------------------------------------------------------
+  let listTimer = null;
+  function scheduleListRefresh() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(refreshList, 250);
+  }
+  async function refreshList() {
+    const container = document.getElementById("conversation-list");
+    if (!container) return;
+    const focused = document.activeElement && document.activeElement.dataset.conversation;
+    const response = await fetch(container.dataset.refreshUrl, { headers: { "X-Requested-With": "fetch" } });
+    if (!response.ok) return;
+    container.innerHTML = await response.text();
+    if (focused) {
+      const again = container.querySelector(`[data-conversation="${focused}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  // --- Conversation timeline --------------------------------------------------------------------------
+  let timelineTimer = null;
+  function scheduleTimelineRefresh(event) {
+    if (event.type === "conversation.status_changed" || event.type === "conversation.assigned" || event.type === "conversation.updated") {
+      // The header and sidebar show these too: reload the page unless the agent is writing.
+      const text = document.getElementById("composer-text");
+      if (!text || !text.value.trim()) {
+        location.reload();
+        return;
+      }
+    }
+    clearTimeout(timelineTimer);
+    timelineTimer = setTimeout(refreshTimeline, 150);
+  }
+  async function refreshTimeline() {
+    const container = document.getElementById("timeline-container");
+    const response = await fetch(conversationPage.dataset.timelineUrl, { headers: { "X-Requested-With": "fetch" } });
+    if (!response.ok) return;
+    const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+    container.innerHTML = await response.text();
+    if (atBottom) container.lastElementChild.scrollIntoView({ block: "end" });
+  }
+
+  function renderCollision() {
+    const box = document.getElementById("collision");
+    if (!box) return;
+    const now = Date.now();
+    for (const [id, entry] of typing) if (entry.until < now) typing.delete(id);
+    const parts = [];
+    if (viewers.size) parts.push(`${strings.viewing} ${[...viewers.values()].join(", ")}`);
+    for (const entry of typing.values()) parts.push(`${entry.name} ${strings.typing}`);
+    box.textContent = parts.join(" · ");
+  }
+  setInterval(renderCollision, 2000);
+
+  // --- Composer ---------------------------------------------------------------------------------------
+  const composer = document.getElementById("composer");
+  if (composer) {
+    const text = document.getElementById("composer-text");
+    const clientId = document.getElementById("client-id");
+    clientId.value = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    let typingSent = 0;
+    text.addEventListener("input", () => {
+      if (Date.now() - typingSent > 3000) {
+        typingSent = Date.now();
+        send({ type: "typing", conversation_id: conversationId, composing: text.value.length > 0 });
+      }
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    composer.addEventListener("submit", () => send({ type: "typing", conversation_id: conversationId, composing: false }));
+    for (const radio of composer.querySelectorAll("input[name=mode]")) {
+      radio.addEventListener("change", () => composer.classList.toggle("note-mode", radio.value === "note" && radio.checked));
+    }
+    const canned = document.getElementById("canned");
+    if (canned) {
+      canned.addEventListener("change", () => {
+        if (!canned.value) return;
+        const start = text.selectionStart ?? text.value.length;
+        text.value = text.value.slice(0, start) + canned.value + text.value.slice(text.selectionEnd ?? start);
+        canned.value = "";
+        text.focus();
+      });
+    }
+  }
+  if (conversationId) setInterval(() => send({ type: "conversation.view", conversation_id: conversationId }), 20000);
+
+  // --- Keyboard navigation on the inbox ---------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select"].includes(tag) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "/") {
+      const search = document.getElementById("quick-search");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+      return;
+    }
+    if (!inboxPage || (event.key !== "j" && event.key !== "k")) return;
+    const rows = [...document.querySelectorAll(".conversation-row")];
+    if (!rows.length) return;
+    const index = rows.indexOf(document.activeElement);
+    const next = event.key === "j" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
+    rows[index === -1 ? 0 : next].focus();
+    event.preventDefault();
+  });
+
+  // --- Notifications ----------------------------------------------------------------------------------
+  function bumpNotifications(event) {
+    const counter = document.getElementById("notification-count");
+    if (counter) {
+      counter.hidden = false;
+      counter.textContent = String(Number(counter.textContent || "0") + 1);
+    }
+    const text = event.data.notification_kind === "mention" ? strings.mention : strings.assigned;
+    showToast(text, `/conversations/${event.conversation_id}/`);
+  }
+
+  const toast = document.getElementById("toast");
+  function showToast(text, href) {
+    toast.textContent = text + " ";
+    if (href) {
+      const link = document.createElement("a");
+      link.href = href;
+      link.textContent = strings.open;
+      toast.appendChild(link);
+    }
+    toast.dataset.text = text;
+    toast.hidden = false;
+    if (href) setTimeout(() => hideToast(text), 8000);
+  }
+  function hideToast(text) {
+    if (toast.dataset.text === text) toast.hidden = true;
+  }
+
+  function refreshAll() {
+    if (inboxPage) refreshList();
+    if (conversationId) refreshTimeline();
+  }
+
+  connect();
+})();

@@ -1,0 +1,35 @@
+"""URLs of the agent workspace."""
+
+from django.urls import path
+
+from threadline.web.views import account, contacts, conversation, inbox, settings
+
+app_name = "web"
+
+urlpatterns = [
+    path("", account.home, name="home"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("conversations/<int:pk>/", conversation.conversation, name="conversation"),
+    path("conversations/<int:pk>/timeline/", conversation.timeline, name="conversation_timeline"),
+    path("conversations/<int:pk>/send/", conversation.send, name="conversation_send"),
+    path("conversations/<int:pk>/assign/", conversation.assign, name="conversation_assign"),
+    path("conversations/<int:pk>/status/", conversation.status, name="conversation_status"),
+    path("conversations/<int:pk>/priority/", conversation.priority, name="conversation_priority"),
+    path("conversations/<int:pk>/labels/", conversation.labels, name="conversation_labels"),
+    path("contacts/", contacts.contact_list, name="contacts"),
+    path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
+    path("me/", account.preferences, name="preferences"),
+    path("me/presence/", account.presence, name="presence"),
+    path("me/notifications/", account.notifications, name="notifications"),
+    path("settings/", settings.workspace, name="settings_workspace"),
+    path("settings/agents/", settings.agents, name="settings_agents"),
+    path("settings/agents/<int:pk>/", settings.agent_edit, name="settings_agent"),
+    path("settings/teams/", settings.teams, name="settings_teams"),
+    path("settings/teams/<int:pk>/", settings.team_edit, name="settings_team"),
+    path("settings/inboxes/", settings.inboxes, name="settings_inboxes"),
+    path("settings/inboxes/new/", settings.inbox_new, name="settings_inbox_new"),
+    path("settings/inboxes/<int:pk>/", settings.inbox_edit, name="settings_inbox"),
+    path("settings/labels/", settings.labels, name="settings_labels"),
+    path("settings/canned-responses/", settings.canned_responses, name="settings_canned"),
+    path("settings/canned-responses/<int:pk>/", settings.canned_response_edit, name="settings_canned_edit"),
+]
