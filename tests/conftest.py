@@ -128,3 +128,12 @@ def run_jobs():
     from threadline.worker import run_pending_jobs
 
     return run_pending_jobs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and presence live in the cache; every test starts with an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -32,7 +32,7 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _start_background(stop: threading.Event) -> list[threading.Thread]:
+def start_background(stop: threading.Event) -> list[threading.Thread]:
     """Start the task worker and the scheduler in daemon threads of this process."""
     from threadline.scheduler import run_scheduler
     from threadline.worker import make_worker
@@ -66,7 +66,7 @@ def _worker_role() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    _start_background(stop)
+    start_background(stop)
     stop.wait()
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
             demo_seed(base_url=demo_base_url(host=args.host, port=args.port))
             print(demo_welcome(host=args.host, port=args.port), flush=True)
         stop = threading.Event()
-        _start_background(stop)
+        start_background(stop)
         try:
             _serve(args.host, args.port)
         finally:

@@ -1,15 +1,21 @@
-"""URL map: webhooks, REST API, admin."""
+"""URL map: webhooks, REST API, sign-in (allauth), the agent workspace, and the Django admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
 
 from threadline.api.api import api
 from threadline.demo.views import demo_integration
 from threadline.ingest.views import webhook
 
+# The Django admin signs in through the same page as agents (rate limits and two-factor included).
+admin.site.login = login_required(admin.site.login)
+
 urlpatterns = [
     path("webhooks/<slug:kind>/<str:public_id>", webhook, name="webhook"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("threadline.web.urls")),
     path("demo/integration/<str:public_id>", demo_integration, name="demo-integration"),
 ]

@@ -39,6 +39,8 @@ def _reasonable_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+ContactName = bounded_text(200)
+SearchText = bounded_text(200)
 Attributes = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], Any],
                        AfterValidator(_reasonable_attributes)]
 
@@ -90,11 +92,11 @@ class ContactDetailOut(Schema):
 
 
 class ContactSearchIn(PageIn):
-    q: bounded_text(200) = Field("", description="Part of the name, or the start of an email, phone or other id.")
+    q: SearchText = Field("", description="Part of the name, or the start of an email, phone or other id.")
 
 
 class ContactPatchIn(Schema):
-    name: bounded_text(200) | None = None
+    name: ContactName | None = None
     language: str | None = Field(None, pattern=r"^([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?)?$")
     attributes: Attributes | None = Field(None, description="Merged key by key into the existing attributes.")
 

@@ -1,0 +1,128 @@
+"""Browser tests: Playwright driving Debian's Chromium against the real ASGI app (HTTP + websockets).
+
+The app runs in this process on a free port with uvicorn, the task worker and the scheduler in threads,
+against the test database — exactly the `threadline run` arrangement. Screenshots go to
+``$THREADLINE_SCREENSHOTS`` (default ``test-artifacts/screenshots``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+SCREENSHOTS = Path(os.environ.get("THREADLINE_SCREENSHOTS", "test-artifacts/screenshots"))
+
+
+def _chromium() -> str | None:
+    configured = os.environ.get("THREADLINE_CHROMIUM")
+    if configured:
+        return configured
+    return next((path for path in CHROMIUM_CANDIDATES if shutil.which(path)), None)
+
+
+@pytest.fixture(scope="session")
+def browser(django_db_setup):
+    executable = _chromium()
+    if executable is None:
+        message = "Chromium is not installed: apt-get install chromium (or set THREADLINE_CHROMIUM)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM calls made by the tests
+    # (and the database teardown) are still synchronous, so allow them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveApp:
+    """The ASGI app served by uvicorn in a thread, with the worker and scheduler threads beside it."""
+
+    def __init__(self) -> None:
+        import uvicorn
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            "threadline.asgi:application", host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.run(self.server.serve())
+
+    def start(self) -> LiveApp:
+        from threadline.cli import start_background
+
+        self.thread.start()
+        start_background(self.stop)
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live app did not start")
+            time.sleep(0.05)
+        return self
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_app(transactional_db, settings):
+    settings.THREADLINE_SWEEP_SECONDS = 1
+    settings.DEBUG = False
+    app = LiveApp().start()
+    settings.PUBLIC_URL = app.url
+    yield app
+    app.close()
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def sign_in(page, base_url: str, username: str, password: str = "correct-horse-battery") -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
