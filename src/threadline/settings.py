@@ -48,6 +48,8 @@ CSRF_TRUSTED_ORIGINS = [
 PUBLIC_URL = os.environ.get("THREADLINE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # First, so its templates override allauth's (sign-in pages in Threadline's own layout).
+    "threadline.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,7 +68,6 @@ INSTALLED_APPS = [
     "threadline.ingest",
     "threadline.realtime",
     "threadline.api",
-    "threadline.web",
 ]
 
 MIDDLEWARE = [

@@ -21,7 +21,9 @@ from threadline.connectors.api import signed_headers
 from threadline.connectors.base import RawRequest
 from threadline.conversations.delivery import channel_config
 from threadline.conversations.models import Conversation
+from threadline.conversations.canned import canned_response_save
 from threadline.conversations.services import conversation_assign, message_reply, note_add
+from threadline.conversations.triage import conversation_set_labels, conversation_set_priority, label_create
 from threadline.core.models import Inbox, Membership, Role, Team, Workspace
 from threadline.core.tokens import api_token_create
 from threadline.ingest.services import delivery_store
@@ -83,8 +85,10 @@ def demo_seed(*, base_url: str = "") -> None:
         members = {}
         User = get_user_model()
         for username, display, role, languages in AGENTS:
-            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@shoeshop.example"})
-            if not user.has_usable_password():
+            user, user_created = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@shoeshop.example"}
+            )
+            if user_created:
                 user.set_password(creds["password"])
             if role == Role.OWNER:
                 user.is_staff = user.is_superuser = True
@@ -110,6 +114,15 @@ def demo_seed(*, base_url: str = "") -> None:
         _seed_conversations(inbox, members)
 
 
+CANNED = [
+    ("hello", "Greeting", "Hi {{ contact.first_name }}, thanks for writing! I'm {{ agent.first_name }} and I'll help you."),
+    ("umtausch", "Umtausch (DE)", "Hallo {{ contact.first_name }}, wir schicken Ihnen heute ein Rücksendeetikett. Viele Grüße, {{ agent.name }}"),
+    ("rimborso", "Rimborso (IT)", "Ciao {{ contact.first_name }}, il rimborso arriverà entro 5 giorni lavorativi."),
+    ("thanks-th", "ขอบคุณ (TH)", "ขอบคุณค่ะคุณ{{ contact.first_name }} เราจะตรวจสอบคำสั่งซื้อให้ทันทีค่ะ"),
+    ("salam", "Salam (AZ)", "Salam {{ contact.first_name }}! Ölçünü dəyişmək üçün sizə etiket göndəririk."),
+]
+
+
 def _seed_conversations(inbox: Inbox, members: dict[str, Membership]) -> None:
     start = timezone.now() - dt.timedelta(hours=3)
     config = channel_config(inbox)
@@ -129,14 +142,23 @@ def _seed_conversations(inbox: Inbox, members: dict[str, Membership]) -> None:
                 raw=RawRequest(method="POST", path=f"/webhooks/api/{inbox.public_id}", query={}, headers=headers, body=body),
             )
     run_pending_jobs()
+    workspace = inbox.workspace
+    labels = {name: label_create(workspace=workspace, name=name, color=color)
+              for name, color in [("exchange", "#2f5bd3"), ("refund", "#b42318"), ("shipping", "#067647")]}
+    for shortcut, title, body in CANNED:
+        canned_response_save(workspace=workspace, shortcut=shortcut, title=title, body=body)
+    topic = {"de": "exchange", "it": "refund", "th": "shipping", "az": "exchange", "en": "shipping"}
     by_language = {"de": "lukas", "th": "somchai", "it": "giulia", "az": "aysel"}
     for conversation in Conversation.objects.filter(inbox=inbox).select_related("contact"):
+        conversation_set_labels(conversation=conversation, labels=[labels[topic[conversation.language]]], actor=None)
+        if conversation.language == "it":
+            conversation_set_priority(conversation=conversation, priority="high", actor=None)
         agent = members.get(by_language.get(conversation.language, ""))
         if agent is None:
             continue
         conversation_assign(conversation=conversation, assignee=agent, actor=members["admin"])
         if conversation.language == "de":
-            note_add(conversation=conversation, text="@Ada Umtausch genehmigt, Etikett folgt.", author=agent)
+            note_add(conversation=conversation, text="@admin Umtausch genehmigt, Etikett folgt.", author=agent)
             message_reply(
                 conversation=conversation,
                 text="Hallo Anna, das tut uns leid! Wir schicken Ihnen heute ein Rücksendeetikett.",
@@ -155,8 +177,9 @@ def demo_welcome(*, host: str, port: int) -> str:
     lines = [
         "",
         "Threadline demo is starting.",
-        f"  Sign in:      {base}/admin/   user: admin   password: {creds['password']}",
+        f"  Sign in:      {base}/   user: admin   password: {creds['password']}",
         "                (agents somchai, giulia, lukas, aysel use the same password)",
+        f"  Django admin: {base}/admin/   (superusers only)",
         f"  API docs:     {base}/api/docs",
         f"  API token:    {creds.get('api_token', '')}   (Authorization: Bearer …)",
         f"  Agent socket: ws://{base.removeprefix('http://')}/ws/agent/",

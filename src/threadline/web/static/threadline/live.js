@@ -151,6 +151,10 @@
   }
   if (conversationId) setInterval(() => send({ type: "conversation.view", conversation_id: conversationId }), 20000);
 
+  // Filters start open (usable without JavaScript); on a phone they fold away behind their summary.
+  const filtersDetails = document.getElementById("filters-details");
+  if (filtersDetails && window.matchMedia("(max-width: 899px)").matches) filtersDetails.open = false;
+
   // --- Keyboard navigation on the inbox ---------------------------------------------------------------
   document.addEventListener("keydown", (event) => {
     const tag = (event.target.tagName || "").toLowerCase();
