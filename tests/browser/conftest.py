@@ -30,7 +30,7 @@ def _chromium() -> str | None:
     return next((path for path in CHROMIUM_CANDIDATES if shutil.which(path)), None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(django_db_setup):
     executable = _chromium()
     if executable is None:
@@ -40,9 +40,21 @@ def browser(django_db_setup):
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop in this thread; Django's ORM calls made by the tests
-    # (and the database teardown) are still synchronous, so allow them.
+    # Playwright's sync API keeps an asyncio loop in this thread while it is open; Django's ORM calls made
+    # by the tests (and the database teardown) are still synchronous, so allow them for this module only.
+    # The module scope closes Playwright, and its loop, before other test modules' async tests run.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launch(sync_playwright, executable)
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launch(sync_playwright, executable: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,
