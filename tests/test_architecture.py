@@ -166,6 +166,7 @@ NO_ORM_IN_TRANSPORTS = Rule(
 # Prefer the naming convention (e.g. conversations/services/triage.py) over growing this list.
 EXTRA_SERVICE_MODULES: dict[str, str] = {
     "conversations/triage.py": "triage services (priority, labels), split from services.py for size",
+    "conversations/media.py": "the inbound media download service, split from services.py for size",
 }
 
 

@@ -59,6 +59,14 @@ class MessageCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MessageUpdated(DomainEvent):
+    """A stored message changed (e.g. its media finished downloading). ``message`` is its new payload."""
+
+    kind = "message.updated"
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class MessageDeliveryChanged(DomainEvent):
     kind = "message.delivery_changed"
     message_id: int
@@ -111,6 +119,7 @@ class InboxHealthChanged(DomainEvent):
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ConversationCreated,
     MessageCreated,
+    MessageUpdated,
     MessageDeliveryChanged,
     ConversationAssigned,
     ConversationStatusChanged,

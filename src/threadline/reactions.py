@@ -20,6 +20,7 @@ Reaction = Callable[[events.DomainEvent], None]
 REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
     events.ConversationCreated: (),
     events.MessageCreated: (),
+    events.MessageUpdated: (),
     events.MessageDeliveryChanged: (),
     events.ConversationAssigned: (),
     events.ConversationStatusChanged: (),

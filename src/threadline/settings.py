@@ -237,6 +237,8 @@ THREADLINE_INGEST_ATTEMPTS = int(os.environ.get("THREADLINE_INGEST_ATTEMPTS", "8
 THREADLINE_STALE_SECONDS = int(os.environ.get("THREADLINE_STALE_SECONDS", "120"))
 THREADLINE_SWEEP_SECONDS = float(os.environ.get("THREADLINE_SWEEP_SECONDS", "15"))
 THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SECONDS", "0.2"))
+# Largest attachment stored (inbound media downloads and uploads), in bytes.
+THREADLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("THREADLINE_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # Default region for phone numbers written without a country code (ISO 3166 code), e.g. "TH" or "IT".
 THREADLINE_DEFAULT_REGION = os.environ.get("THREADLINE_DEFAULT_REGION", "US")
 # Timeout for calls to providers and outbound webhooks, in seconds.

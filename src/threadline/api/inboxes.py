@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -41,7 +40,7 @@ class InboxOut(Schema):
     def resolve_webhook_url(inbox: Inbox, context: dict[str, Any]) -> str | None:
         if not _for_admin(context):
             return None
-        return f"{settings.PUBLIC_URL}/webhooks/{inbox.kind}/{inbox.public_id}"
+        return inbox.webhook_url
 
     @staticmethod
     def resolve_config(inbox: Inbox, context: dict[str, Any]) -> dict[str, Any] | None:

@@ -111,6 +111,16 @@ class OutboundMessage:
     html: str = ""
     attachments: tuple[MediaRef, ...] = ()
     author_name: str = ""
+    # Channel-specific ways to send outside a reply window, chosen in the composer:
+    # {"tag": "HUMAN_AGENT"} or {"template": {"name": …, "language": …, "parameters": […]}}.
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchedMedia:
+    content: bytes = field(repr=False)
+    content_type: str = "application/octet-stream"
+    filename: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +198,9 @@ class Connector:
     secret_names: ClassVar[tuple[str, ...]] = ()
     # Identity kinds this channel can send to (the contact's address on it).
     recipient_kinds: ClassVar[tuple[str, ...]] = ()
+    # "store": inbound media is downloaded into our storage (URLs expire); "link": the provider forbids
+    # storing it (Instagram), so the agent's browser loads it from the provider.
+    media_policy: ClassVar[str] = "store"
 
     def verify(self, raw: RawRequest, config: ChannelConfig) -> None:
         """Raise VerificationError unless the request is authentic. Pure, constant-time, no I/O."""
@@ -214,3 +227,12 @@ class Connector:
 
     def check_credentials(self, config: ChannelConfig) -> HealthCheck:
         return HealthCheck(ok=True)
+
+    def fetch_media(self, media: MediaRef, config: ChannelConfig) -> FetchedMedia:
+        """Download one inbound media item (network only); called by a core job, never from parse.
+
+        Raise SendError(transient=True) for a retry. The default fetches a plain public URL.
+        """
+        from threadline.connectors import http
+
+        return http.download(media.url, filename=media.filename)

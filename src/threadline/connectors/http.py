@@ -8,7 +8,7 @@ import time
 import httpx
 from django.conf import settings
 
-from threadline.connectors.base import SendError
+from threadline.connectors.base import FetchedMedia, SendError
 
 
 def post(url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -20,6 +20,27 @@ def post(url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response
         raise SendError("The receiving server did not answer in time.", transient=True) from None
     except httpx.HTTPError as exc:
         raise SendError(f"Could not reach the receiving server ({type(exc).__name__}).", transient=True) from None
+
+
+def download(url: str, *, headers: dict[str, str] | None = None, filename: str = "") -> FetchedMedia:
+    """GET a media file, refusing anything larger than THREADLINE_MAX_ATTACHMENT_BYTES while streaming."""
+    limit = settings.THREADLINE_MAX_ATTACHMENT_BYTES
+    try:
+        with httpx.Client(timeout=settings.THREADLINE_HTTP_TIMEOUT, follow_redirects=True) as client:
+            with client.stream("GET", url, headers=headers or {}) as response:
+                raise_for_send_status(response, who="The media server")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise SendError(f"The file is larger than the limit of {limit} bytes.", transient=False)
+                    chunks.append(chunk)
+                content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
+    except httpx.TimeoutException:
+        raise SendError("The media server did not answer in time.", transient=True) from None
+    except httpx.HTTPError as exc:
+        raise SendError(f"Could not reach the media server ({type(exc).__name__}).", transient=True) from None
+    return FetchedMedia(content=b"".join(chunks), content_type=content_type, filename=filename or url.rsplit("/", 1)[-1][:100])
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

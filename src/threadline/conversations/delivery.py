@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from threadline import events
-from threadline.connectors.base import ChannelConfig, OutboundMessage, SendError
+from threadline.connectors.base import ChannelConfig, MediaRef, OutboundMessage, SendError
 from threadline.connectors.registry import connector_for
 from threadline.contacts.models import Identity
 from threadline.conversations import tasks
@@ -38,7 +38,7 @@ def channel_config(inbox: Inbox) -> ChannelConfig:
         inbox_id=inbox.pk,
         settings=inbox.config,
         secrets=inbox.secrets,
-        webhook_url=f"{settings.PUBLIC_URL}/webhooks/{inbox.kind}/{inbox.public_id}",
+        webhook_url=inbox.webhook_url,
     )
 
 
@@ -96,6 +96,12 @@ def message_deliver(*, message_id: int) -> str:
         text=message.text,
         html=message.html,
         author_name=str(message.author) if message.author else "",
+        options=message.meta.get("send_options", {}),
+        attachments=tuple(
+            MediaRef(url=f"{settings.PUBLIC_URL}{a.file.url}" if a.file else a.remote_url, filename=a.filename,
+                     content_type=a.content_type, size=a.size)
+            for a in message.attachments.all()
+        ),
     )
     try:
         receipt = _send(connector, outbound, inbox)

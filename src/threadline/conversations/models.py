@@ -176,6 +176,10 @@ class Attachment(models.Model):
     file = models.FileField(_("file"), upload_to=attachment_path, blank=True)
     # Where the provider holds the media until we fetch it (never fetched while parsing).
     remote_url = models.URLField(_("remote URL"), max_length=2000, blank=True)
+    provider_media_id = models.CharField(_("provider media id"), max_length=255, blank=True)
+    # Fetch bookkeeping (owned by conversations.media).
+    fetch_attempts = models.PositiveSmallIntegerField(default=0)
+    fetch_error = models.CharField(max_length=500, blank=True)
     filename = models.CharField(_("file name"), max_length=255, blank=True)
     content_type = models.CharField(_("content type"), max_length=255, blank=True)
     size = models.PositiveBigIntegerField(_("size"), null=True, blank=True)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from threadline import events
-from threadline.connectors.base import DeliveryUpdate, InboundMessage
+from threadline.connectors.base import DeliveryUpdate, InboundMessage, ReplyWindow
 from threadline.contacts.models import Contact
 from threadline.contacts.services import contact_resolve_sender
 from threadline.conversations import tasks
@@ -113,16 +113,22 @@ def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
         delivery_status=DeliveryStatus.SENT if inbound.echo else "",
         meta={"sent_outside_threadline": True} if inbound.echo else {},
     )
-    Attachment.objects.bulk_create(
-        Attachment(
-            message=message,
-            remote_url=media.url,
-            filename=media.filename,
-            content_type=media.content_type,
-            size=media.size,
+    if inbound.attachments:
+        from threadline.connectors.registry import connector_for
+        from threadline.conversations.media import attachments_enqueue_fetch
+
+        attachments = Attachment.objects.bulk_create(
+            Attachment(
+                message=message,
+                remote_url=media.url,
+                provider_media_id=media.provider_media_id,
+                filename=media.filename,
+                content_type=media.content_type,
+                size=media.size,
+            )
+            for media in inbound.attachments
         )
-        for media in inbound.attachments
-    )
+        attachments_enqueue_fetch(attachments, media_policy=connector_for(inbox.kind).media_policy)
     fields = []
     if inbound.sent_at > conversation.last_activity_at:
         conversation.last_activity_at = inbound.sent_at
@@ -205,10 +211,13 @@ def message_reply(
     author_kind: str = AuthorKind.AGENT,
     inbox: Inbox | None = None,
     client_id: str | None = None,
+    options: dict | None = None,
 ) -> Message:
     """Store an outbound reply as queued and enqueue its delivery.
 
-    Sends on ``inbox`` if given, else on the channel the customer used last.
+    Sends on ``inbox`` if given, else on the channel the customer used last. Outside the channel's reply
+    window (e.g. Messenger's 24 hours) it needs ``options`` naming a compliant way (a message tag or an
+    approved template); without one it is refused with the alternatives, never queued to fail later.
     Publishes: MessageCreated. Enqueues: conversations.tasks.deliver_message.
     """
     text = text.strip()
@@ -224,6 +233,12 @@ def message_reply(
             raise ConversationError(_("That inbox belongs to another workspace."))
         if inbox.state == InboxState.CLOSED:
             raise ConversationError(_("This inbox is closed and can no longer send messages."))
+        window = reply_window_for(conversation, inbox)
+        if not window.open and not options:
+            raise ConversationError(
+                _("The reply window of this channel is closed. Send an approved template or a tagged message, "
+                  "or reply on another of the customer's channels.")
+            )
         now = timezone.now()
         message = Message.objects.create(
             workspace_id=conversation.workspace_id,
@@ -236,12 +251,26 @@ def message_reply(
             provider_sent_at=now,
             delivery_status=DeliveryStatus.QUEUED,
             client_id=client_id,
+            meta={"send_options": options} if options else {},
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
         conversation.last_activity_at = now
         _record_message(message)
         enqueue_on_commit(tasks.deliver_message, message.pk)
     return message
+
+
+def reply_window_for(conversation: Conversation, inbox: Inbox) -> ReplyWindow:
+    """Whether a free-form reply to this contact on this inbox is allowed now (24-hour rules and the like)."""
+    from threadline.connectors.registry import connector_for
+
+    last_inbound = (
+        Message.objects.filter(inbox=inbox, conversation__contact_id=conversation.contact_id, direction=Direction.INBOUND)
+        .order_by("-provider_sent_at")
+        .values_list("provider_sent_at", flat=True)
+        .first()
+    )
+    return connector_for(inbox.kind).reply_window(last_inbound_at=last_inbound, now=timezone.now())
 
 
 def _last_customer_inbox(conversation: Conversation) -> Inbox:

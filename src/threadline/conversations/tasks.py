@@ -17,3 +17,10 @@ def wake_conversation(conversation_id: int) -> bool:
     from threadline.conversations.services import conversation_wake
 
     return conversation_wake(conversation_id=conversation_id)
+
+
+@task()
+def fetch_attachment(attachment_id: int) -> str:
+    from threadline.conversations.media import attachment_fetch
+
+    return attachment_fetch(attachment_id=attachment_id)

@@ -133,6 +133,11 @@ class Inbox(models.Model):
     def __repr__(self) -> str:  # never show secrets, even in a debugger or a traceback
         return f"<Inbox {self.pk} {self.kind} {self.name!r}>"
 
+    @property
+    def webhook_url(self) -> str:
+        """The URL a provider must call for this inbox (pasted into the provider's settings)."""
+        return f"{settings.PUBLIC_URL}/webhooks/{self.kind}/{self.public_id}"
+
 
 class ApiToken(models.Model):
     """A personal API token of one agent. Only its SHA-256 is stored; the token is shown once."""

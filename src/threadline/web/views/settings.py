@@ -482,12 +482,11 @@ def inbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The inbox %(inbox)s was saved.") % {"inbox": inbox.name})
             return redirect("web:settings_inbox", pk=inbox.pk)
-    webhook_path = reverse("webhook", kwargs={"kind": inbox.kind, "public_id": inbox.public_id})
     secret_rows = [(SECRET_LABELS.get(name, name), inbox.secrets.get(name, "")) for name in _secret_names(inbox.kind)]
     context = {
         "inbox": inbox,
         "kind_label": dict(channel_kinds()).get(inbox.kind, inbox.kind),
-        "webhook_url": f"{django_settings.PUBLIC_URL}{webhook_path}",
+        "webhook_url": inbox.webhook_url,
         "secret_rows": secret_rows,
         "show_secrets": request.GET.get("reveal") == "1",
         "form": form,
