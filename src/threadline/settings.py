@@ -241,6 +241,10 @@ THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SE
 THREADLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("THREADLINE_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # Default region for phone numbers written without a country code (ISO 3166 code), e.g. "TH" or "IT".
 THREADLINE_DEFAULT_REGION = os.environ.get("THREADLINE_DEFAULT_REGION", "US")
+# Provider API base URLs (overridable so tests and air-gapped installs can point at a local stand-in).
+THREADLINE_META_GRAPH_URL = os.environ.get("THREADLINE_META_GRAPH_URL", "https://graph.facebook.com/v21.0")
+THREADLINE_TELEGRAM_API_URL = os.environ.get("THREADLINE_TELEGRAM_API_URL", "https://api.telegram.org")
+THREADLINE_TWILIO_API_URL = os.environ.get("THREADLINE_TWILIO_API_URL", "https://api.twilio.com")
 # Timeout for calls to providers and outbound webhooks, in seconds.
 THREADLINE_HTTP_TIMEOUT = float(os.environ.get("THREADLINE_HTTP_TIMEOUT", "10"))
 
