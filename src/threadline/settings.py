@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "threadline.contacts",
     "threadline.conversations",
     "threadline.ingest",
+    "threadline.mail",
     "threadline.realtime",
     "threadline.api",
 ]
@@ -107,7 +108,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A small pool per process instead of persistent per-thread connections: the ASGI server and the
+        # worker run many threads, and PostgreSQL's connection limit is shared by every process.
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {"min_size": 1, "max_size": int(os.environ.get("THREADLINE_DB_POOL_SIZE", "8")), "timeout": 20}
+        }
 else:
     DATABASES = {
         "default": {
@@ -247,6 +254,16 @@ THREADLINE_TELEGRAM_API_URL = os.environ.get("THREADLINE_TELEGRAM_API_URL", "htt
 THREADLINE_TWILIO_API_URL = os.environ.get("THREADLINE_TWILIO_API_URL", "https://api.twilio.com")
 # Timeout for calls to providers and outbound webhooks, in seconds.
 THREADLINE_HTTP_TIMEOUT = float(os.environ.get("THREADLINE_HTTP_TIMEOUT", "10"))
+# Email: the SMTP listener's address (host:port; empty disables it inside `threadline run`), the largest
+# mail it accepts (larger is refused with 552), files kept per mail, and how long after being resolved a
+# conversation still reopens on a reply (older replies start a new conversation).
+THREADLINE_SMTP_LISTEN = os.environ.get("THREADLINE_SMTP_LISTEN", "127.0.0.1:2525")
+THREADLINE_EMAIL_MAX_BYTES = int(os.environ.get("THREADLINE_EMAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+THREADLINE_EMAIL_MAX_ATTACHMENTS = int(os.environ.get("THREADLINE_EMAIL_MAX_ATTACHMENTS", "20"))
+THREADLINE_REOPEN_WINDOW_DAYS = float(os.environ.get("THREADLINE_REOPEN_WINDOW_DAYS", "14"))
+# IMAP: seconds between polls of a mailbox without IDLE, and the longest IDLE wait before re-polling.
+THREADLINE_IMAP_POLL_SECONDS = float(os.environ.get("THREADLINE_IMAP_POLL_SECONDS", "60"))
+THREADLINE_IMAP_IDLE_SECONDS = float(os.environ.get("THREADLINE_IMAP_IDLE_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,
