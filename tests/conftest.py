@@ -137,3 +137,13 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+def close_connections_before_fork() -> None:
+    """A forked child must not share the parent's database sockets (including a connection pool's)."""
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from tests.conftest import make_member
+from tests.conftest import close_connections_before_fork, make_member
 from threadline.connectors.base import DeliveryUpdate, InboundMessage, MediaRef, SenderRef
 from threadline.contacts.models import Contact, Identity
 from threadline.conversations import services
@@ -228,7 +228,7 @@ def test_two_identical_deliveries_in_concurrent_processes_store_one_message(api_
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(3)
     queue = context.Queue()
-    connections.close_all()  # children must open their own connections
+    close_connections_before_fork()  # children must open their own connections
     processes = [context.Process(target=_receive_in_process, args=(api_inbox.pk, barrier, queue)) for _ in range(3)]
     for process in processes:
         process.start()

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from tests.conftest import SECRET, message_payload, post_signed
+from tests.conftest import SECRET, close_connections_before_fork, message_payload, post_signed
 from tests.fakes.api_receiver import ApiReceiver, Reply
 from threadline.conversations import services
 from threadline.conversations.delivery import outbound_sweep
@@ -33,7 +33,7 @@ def _worker_child() -> None:
 
 
 def _start_worker_process() -> multiprocessing.Process:
-    connections.close_all()  # the child must not share the parent's database connection
+    close_connections_before_fork()
     process = multiprocessing.get_context("fork").Process(target=_worker_child)
     process.start()
     return process
