@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from threadline.conversations.selectors import notification_unread_count
 from threadline.core.models import Presence
@@ -18,11 +19,11 @@ def agent_context(request) -> dict:
         "unread_notifications": notification_unread_count(membership),
         "presence_choices": Presence.choices,
         "ui_strings": {
-            "viewing": _("Also viewing:"),
-            "typing": _("is typing a reply…"),
+            "viewing": _("Also viewing: %(names)s"),
+            "typing": _("%(name)s is typing a reply…"),
             "mention": _("You were mentioned in a conversation."),
             "assigned": _("A conversation was assigned to you."),
-            "open": _("Open"),
+            "open": pgettext("link to a conversation", "Open"),
             "reconnecting": _("Connection lost. Reconnecting…"),
         },
     }

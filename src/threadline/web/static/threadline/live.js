@@ -109,8 +109,8 @@
     const now = Date.now();
     for (const [id, entry] of typing) if (entry.until < now) typing.delete(id);
     const parts = [];
-    if (viewers.size) parts.push(`${strings.viewing} ${[...viewers.values()].join(", ")}`);
-    for (const entry of typing.values()) parts.push(`${entry.name} ${strings.typing}`);
+    if (viewers.size) parts.push(strings.viewing.replace("%(names)s", [...viewers.values()].join(", ")));
+    for (const entry of typing.values()) parts.push(strings.typing.replace("%(name)s", entry.name));
     box.textContent = parts.join(" · ");
   }
   setInterval(renderCollision, 2000);
