@@ -522,3 +522,44 @@ def test_settings_pages_follow_the_agents_interface_language(admin_client, admin
     response = admin_client.get(reverse("web:settings_agents"))
     assert response.status_code == 200
     assert '<html lang="de">' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pasting_a_new_provider_secret_lifts_a_send_block(client, admin_member, api_inbox):
+    from threadline.core.models import InboxHealth
+
+    api_inbox.health, api_inbox.health_detail = InboxHealth.SEND_BLOCKED, "token revoked"
+    api_inbox.save()
+    client.force_login(admin_member.user)
+    response = client.post(
+        f"/settings/inboxes/{api_inbox.pk}/",
+        {"name": api_inbox.name, "outbound_url": "https://hooks.example/tl", "state": "active",
+         "agents": [], "secret__signing_secret": "pasted-from-provider"},
+    )
+    assert response.status_code == 302
+    api_inbox.refresh_from_db()
+    assert api_inbox.secrets["signing_secret"] == "pasted-from-provider"
+    assert api_inbox.health == InboxHealth.OK
+    # An empty field keeps the current secret.
+    client.post(f"/settings/inboxes/{api_inbox.pk}/", {"name": "Renamed", "outbound_url": "https://hooks.example/tl",
+                                                        "state": "active", "agents": []})
+    api_inbox.refresh_from_db()
+    assert api_inbox.secrets["signing_secret"] == "pasted-from-provider" and api_inbox.name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_test_connection_records_the_inbox_health(client, admin_member, api_inbox, monkeypatch):
+    from threadline.connectors.api import ApiConnector
+    from threadline.connectors.base import HealthCheck
+    from threadline.core.models import InboxHealth
+
+    monkeypatch.setattr(ApiConnector, "check_credentials", lambda self, config: HealthCheck(ok=False, detail="401 from provider"))
+    client.force_login(admin_member.user)
+    page = client.post(f"/settings/inboxes/{api_inbox.pk}/", {"action": "test"}, follow=True).content.decode()
+    assert "The connection failed: 401 from provider" in page
+    api_inbox.refresh_from_db()
+    assert api_inbox.health == InboxHealth.SEND_BLOCKED
+    monkeypatch.setattr(ApiConnector, "check_credentials", lambda self, config: HealthCheck(ok=True))
+    assert "The connection works." in client.post(f"/settings/inboxes/{api_inbox.pk}/", {"action": "test"}, follow=True).content.decode()
+    api_inbox.refresh_from_db()
+    assert api_inbox.health == InboxHealth.OK

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from threadline.connectors import http
 from threadline.connectors.base import (
     ChannelConfig,
+    ConfigField,
     Connector,
     DeliveryUpdate,
     Ignored,
@@ -87,6 +88,14 @@ class ApiConnector(Connector):
     label = _("API")
     secret_names = ("signing_secret",)
     recipient_kinds = ("external_id",)
+    config_fields = (
+        ConfigField(
+            "outbound_url",
+            _("Outbound URL"),
+            help=_("Threadline POSTs every reply to this address, signed with the inbox's signing secret."),
+            is_url=True,
+        ),
+    )
 
     def verify(self, raw: RawRequest, config: ChannelConfig) -> None:
         secret = config.secrets.get("signing_secret", "")

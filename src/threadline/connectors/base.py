@@ -62,6 +62,9 @@ class MediaRef:
     content_type: str = ""
     size: int | None = None
     provider_media_id: str = ""
+    # The file itself, when the provider delivers it inside the message (an email part): the core stores
+    # it directly instead of fetching a URL.
+    content: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +79,25 @@ class InboundMessage:
     language: str = ""
     # True when the provider reports a message the business sent from the provider's own app.
     echo: bool = False
+    # Channels with their own threading (email headers, reply tokens) say where the message belongs.
+    thread_hint: ThreadHint | None = None
+    # Why the message was sent by a machine ("auto_reply", "bounce", "list"); never answered automatically.
+    automatic: str = ""
+    # Provider extras kept on the message for agents (e.g. the full unfolded email text).
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadHint:
+    """Where a channel with its own threading says an inbound message belongs; the core checks it.
+
+    ``conversation_id`` comes from a verified reply token; ``references`` are provider ids of earlier
+    messages (email In-Reply-To and References). The core only ever uses a conversation of the same
+    contact, and when nothing matches it opens a new conversation instead of joining the open one.
+    """
+
+    conversation_id: int | None = None
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,13 +111,26 @@ class DeliveryUpdate:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliveryWatermark:
+    """A receipt for everything we sent to one person on this inbox up to a moment, not for one message.
+
+    Messenger reports reads (and deliveries without message ids) as a watermark: every message sent to
+    the sender before ``until`` has reached ``status`` (delivered or read).
+    """
+
+    recipient: SenderRef
+    status: str  # a DeliveryStatus value: delivered or read
+    until: dt.datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ignored:
     """An event the connector understood and chose not to act on (and why), kept for the log."""
 
     reason: str
 
 
-InboundEvent = InboundMessage | DeliveryUpdate | Ignored
+InboundEvent = InboundMessage | DeliveryUpdate | DeliveryWatermark | Ignored
 
 
 # --- What send takes and returns ------------------------------------------------------------------------
@@ -111,6 +146,12 @@ class OutboundMessage:
     html: str = ""
     attachments: tuple[MediaRef, ...] = ()
     author_name: str = ""
+    # Threading context for channels that need it (email): the conversation's subject and the provider
+    # ids of its earlier messages on this inbox, oldest first.
+    subject: str = ""
+    references: tuple[str, ...] = ()
+    # True for messages no human wrote (auto-acknowledgements, CSAT): email marks them Auto-Submitted.
+    automatic: bool = False
     # Channel-specific ways to send outside a reply window, chosen in the composer:
     # {"tag": "HUMAN_AGENT"} or {"template": {"name": …, "language": …, "parameters": […]}}.
     options: Mapping[str, object] = field(default_factory=dict)
@@ -186,6 +227,17 @@ class WindowClosedError(SendError):
         super().__init__(reason, transient=False)
 
 
+@dataclass(frozen=True)
+class ConfigField:
+    """A non-secret inbox setting an admin fills in when creating the inbox (e.g. a page id)."""
+
+    name: str
+    label: str
+    help: str = ""
+    required: bool = True
+    is_url: bool = False
+
+
 # --- The interface --------------------------------------------------------------------------------------
 
 
@@ -194,8 +246,11 @@ class Connector:
 
     kind: ClassVar[str]
     label: ClassVar[str]
-    # Secret names this connector needs in ``Inbox.secrets`` (shown once to the admin at setup).
+    # Secret names this connector needs in ``Inbox.secrets``. Each starts as a random value (what a verify
+    # or signing secret should be); admins paste the provider's real tokens over the others.
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # Non-secret settings (``Inbox.config``) the setup page asks for.
+    config_fields: ClassVar[tuple[ConfigField, ...]] = ()
     # Identity kinds this channel can send to (the contact's address on it).
     recipient_kinds: ClassVar[tuple[str, ...]] = ()
     # "store": inbound media is downloaded into our storage (URLs expire); "link": the provider forbids

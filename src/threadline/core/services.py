@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from threadline import events
 from threadline.connectors.registry import UnknownChannelKindError, connector_for
-from threadline.core.models import Inbox, InboxHealth, Membership, Presence, Role, Team, Workspace
+from threadline.core.models import Inbox, InboxHealth, InboxState, Membership, Presence, Role, Team, Workspace
 
 
 class SettingsError(ValueError):
@@ -188,17 +189,53 @@ def inbox_update(
     state: str,
     default_team: Team | None,
     agent_ids: list[int],
+    new_secrets: dict[str, str] | None = None,
 ) -> Inbox:
+    """Edit an inbox. New provider secrets (non-empty values) replace the old ones and lift a send block:
+    a channel whose token was revoked recovers when the admin pastes a new one."""
     if default_team is not None and default_team.workspace_id != inbox.workspace_id:
         raise SettingsError(_("That team belongs to another workspace."))
+    if state not in InboxState.values:
+        raise SettingsError(_("Unknown inbox state."))
     inbox.name = name.strip()[:200] or inbox.name
     inbox.config = {**inbox.config, **config}
     inbox.state = state
     inbox.default_team = default_team
+    replaced = {key: value.strip() for key, value in (new_secrets or {}).items() if value and value.strip()}
+    if replaced:
+        unknown = set(replaced) - set(connector_for(inbox.kind).secret_names)
+        if unknown:
+            raise SettingsError(_("Unknown secret."))
+        inbox.secrets = {**inbox.secrets, **replaced}
     with transaction.atomic():
         inbox.save()
         inbox.agents.set(Membership.objects.filter(workspace_id=inbox.workspace_id, pk__in=agent_ids))
+        if replaced:
+            _set_health(inbox, ok=True, detail="")
     return inbox
+
+
+def inbox_check_connection(*, inbox: Inbox):
+    """Ask the provider whether the inbox's credentials work ("test connection"); records the health."""
+    from threadline.conversations.delivery import channel_config
+
+    check = connector_for(inbox.kind).check_credentials(channel_config(inbox))
+    with transaction.atomic():
+        _set_health(inbox, ok=check.ok, detail=check.detail)
+    return check
+
+
+def _set_health(inbox: Inbox, *, ok: bool, detail: str) -> None:
+    health = InboxHealth.OK if ok else InboxHealth.SEND_BLOCKED
+    previous = Inbox.objects.filter(pk=inbox.pk).values_list("health", flat=True).first()
+    Inbox.objects.filter(pk=inbox.pk).update(health=health, health_detail=detail[:500])
+    inbox.health, inbox.health_detail = health, detail[:500]
+    if previous != health:
+        events.record(
+            events.InboxHealthChanged(
+                workspace_id=inbox.workspace_id, conversation_id=None, inbox_id=inbox.pk, health=health, detail=detail[:500]
+            )
+        )
 
 
 def inbox_rotate_secrets(*, inbox: Inbox) -> Inbox:

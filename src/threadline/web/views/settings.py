@@ -32,6 +32,7 @@ from threadline.core import selectors
 from threadline.core.models import Inbox, InboxState, Membership, Role
 from threadline.core.services import (
     SettingsError,
+    inbox_check_connection,
     inbox_create,
     inbox_rotate_secrets,
     inbox_update,
@@ -178,24 +179,31 @@ class TeamForm(SettingsForm):
         self.fields["members"].queryset = selectors.agent_list_for_admin(workspace)
 
 
-# Per channel kind, the settings (``Inbox.config`` keys) an admin fills in. The connector interface cannot
-# declare them yet (see the report to the lead); until it can, this is the one place that knows them.
 def _channel_settings(kind: str) -> dict[str, forms.Field]:
-    fields = {
-        "api": {
-            "outbound_url": forms.URLField(
-                label=_("Outbound URL"),
-                max_length=500,
-                assume_scheme="https",
-                help_text=_("Threadline POSTs every reply to this address, signed with the inbox's signing secret."),
-            ),
-        },
-    }
-    return fields.get(kind, {})
+    """Form fields for the non-secret settings (``Inbox.config``) the channel's connector declares."""
+    try:
+        declared = connector_for(kind).config_fields
+    except UnknownChannelKindError:
+        return {}
+    fields: dict[str, forms.Field] = {}
+    for spec in declared:
+        field_class = forms.URLField if spec.is_url else forms.CharField
+        extra = {"assume_scheme": "https"} if spec.is_url else {}
+        fields[spec.name] = field_class(label=spec.label, max_length=500, required=spec.required, help_text=spec.help, **extra)
+    return fields
 
 
 # Labels of the secrets connectors declare (``Connector.secret_names``); unknown names are shown as written.
-SECRET_LABELS = {"signing_secret": gettext_lazy("Signing secret")}
+SECRET_LABELS = {
+    "signing_secret": gettext_lazy("Signing secret"),
+    "app_secret": gettext_lazy("App secret"),
+    "verify_token": gettext_lazy("Verify token"),
+    "page_access_token": gettext_lazy("Page access token"),
+    "access_token": gettext_lazy("Access token"),
+    "bot_token": gettext_lazy("Bot token"),
+    "secret_token": gettext_lazy("Webhook secret token"),
+    "auth_token": gettext_lazy("Auth token"),
+}
 
 
 def _secret_names(kind: str) -> tuple[str, ...]:
@@ -278,6 +286,15 @@ class InboxEditForm(SettingsForm):
         super().__init__(*args, **kwargs)
         for key, field in _channel_settings(inbox.kind).items():
             self.fields[key] = field
+        self.secret_names = list(_secret_names(inbox.kind))
+        for name in self.secret_names:
+            self.fields[f"secret__{name}"] = forms.CharField(
+                label=_("New value: %(secret)s") % {"secret": SECRET_LABELS.get(name, name)},
+                required=False,
+                max_length=2000,
+                widget=forms.PasswordInput(render_value=False),
+                help_text=_("Paste the provider's value to replace it; leave empty to keep the current one."),
+            )
         self.order_fields(["name", *self.setting_names])
         self.fields["default_team"].queryset = selectors.team_list(inbox.workspace)
         self.fields["agents"].queryset = selectors.agent_list_for_admin(inbox.workspace)
@@ -285,6 +302,10 @@ class InboxEditForm(SettingsForm):
     @property
     def config(self) -> dict:
         return {key: self.cleaned_data[key] for key in self.setting_names}
+
+    @property
+    def new_secrets(self) -> dict:
+        return {name: self.cleaned_data.get(f"secret__{name}", "") for name in self.secret_names}
 
 
 class LabelForm(SettingsForm):
@@ -465,6 +486,13 @@ def inbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
         inbox_rotate_secrets(inbox=inbox)
         messages.success(request, _("New secrets were made. Give them to the provider: the old ones no longer work."))
         return redirect(reverse("web:settings_inbox", kwargs={"pk": inbox.pk}) + "?reveal=1")
+    if request.method == "POST" and request.POST.get("action") == "test":
+        check = inbox_check_connection(inbox=inbox)
+        if check.ok:
+            messages.success(request, _("The connection works."))
+        else:
+            messages.error(request, _("The connection failed: %(detail)s") % {"detail": check.detail})
+        return redirect("web:settings_inbox", pk=inbox.pk)
     form = InboxEditForm(request.POST or None, inbox=inbox)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -476,6 +504,7 @@ def inbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 state=data["state"],
                 default_team=data["default_team"],
                 agent_ids=[agent.pk for agent in data["agents"]],
+                new_secrets=form.new_secrets,
             )
         except SettingsError as error:
             messages.error(request, str(error))
