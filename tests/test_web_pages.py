@@ -209,3 +209,32 @@ def test_conversation_list_partial_for_live_refresh(client, api_inbox, agent_mem
     partial = client.get("/inbox/", {"partial": "1"}).content.decode()
     assert "partial please" in partial and "<html" not in partial
 
+
+
+@pytest.mark.django_db
+def test_composer_offers_compliant_options_when_the_window_is_closed(client, api_inbox, agent_member, monkeypatch):
+    from threadline.connectors.api import ApiConnector
+    from threadline.connectors.base import ReplyWindow
+
+    conversation = receive(api_inbox)
+    monkeypatch.setattr(
+        ApiConnector, "reply_window",
+        lambda self, *, last_inbound_at, now: ReplyWindow(open=False, alternatives=("human_agent_tag", "template")),
+    )
+    client.force_login(agent_member.user)
+    page = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert 'data-window-open="0"' in page and 'data-alternatives="human_agent_tag,template"' in page
+    assert "reply window of this channel is closed" in page
+
+    refused = client.post(f"/conversations/{conversation.pk}/send/", {"text": "late", "mode": "reply"}, follow=True)
+    assert "The reply window of this channel is closed" in refused.content.decode()
+    client.post(f"/conversations/{conversation.pk}/send/", {"text": "tagged", "mode": "reply", "window_option": "human_agent_tag"})
+    client.post(f"/conversations/{conversation.pk}/send/", {
+        "text": "template", "mode": "reply", "window_option": "template", "template_name": "order_update",
+        "template_language": "it", "template_parameters": "Marco | 10234",
+    })
+    sent = {m.text: m.meta for m in Message.objects.filter(direction=Direction.OUTBOUND)}
+    assert sent == {
+        "tagged": {"send_options": {"tag": "HUMAN_AGENT"}},
+        "template": {"send_options": {"template": {"name": "order_update", "language": "it", "parameters": ["Marco", "10234"]}}},
+    }

@@ -231,3 +231,27 @@ def test_agent_cannot_open_a_conversation_of_another_inbox_by_url(browser, live_
     page.goto(f"{live_app.url}/inbox/?status=open")
     expect(page.locator("#conversation-list")).not_to_contain_text("secret VIP matter")
     page.close()
+
+
+def test_composer_switches_to_compliant_options_when_the_window_is_closed(browser, live_app, team, api_inbox, monkeypatch, screenshot_dir):
+    from threadline.connectors.api import ApiConnector
+    from threadline.connectors.base import ReplyWindow
+
+    conversation = seed_conversation(live_app, api_inbox)
+    monkeypatch.setattr(
+        ApiConnector, "reply_window",
+        lambda self, *, last_inbound_at, now: ReplyWindow(open=False, alternatives=("human_agent_tag",)),
+    )
+    page = browser.new_page()
+    sign_in(page, live_app.url, "bruno")
+    page.goto(f"{live_app.url}/conversations/{conversation.pk}/")
+    expect(page.locator("#window-options")).to_be_visible()
+    expect(page.locator("#window-options [data-alternative=human_agent_tag]")).to_be_visible()
+    expect(page.locator("#window-options label[data-alternative=template]")).to_be_hidden()
+    page.screenshot(path=screenshot_dir / "conversation-window-closed.png", full_page=True)
+    page.check("input[name=window_option][value=human_agent_tag]")
+    page.fill("#composer-text", "Following up on your exchange")
+    page.click("#send-button")
+    expect(page.locator(".msg-outbound")).to_contain_text("Following up")
+    assert Message.objects.get(direction=Direction.OUTBOUND).meta == {"send_options": {"tag": "HUMAN_AGENT"}}
+    page.close()

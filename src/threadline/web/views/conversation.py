@@ -43,6 +43,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     item = _conversation(request, pk)
     services.notifications_mark_read(membership=membership, conversation_id=item.pk)
     reply_inboxes, default_inbox = reply_inboxes_for(membership, item)
+    windows = {inbox.pk: services.reply_window_for(item, inbox) for inbox in reply_inboxes}
     canned = [
         (response, canned_response_render(response, conversation=item, agent=membership))
         for response in canned_response_list_for(membership)
@@ -51,8 +52,9 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
         "section": "inbox",
         "conversation": item,
         "timeline": timeline_for(item),
-        "reply_inboxes": reply_inboxes,
+        "reply_inboxes": [(inbox, windows[inbox.pk]) for inbox in reply_inboxes],
         "default_inbox": default_inbox,
+        "default_window": windows[default_inbox.pk],
         "agents": agent_choices_for(item),
         "teams": team_list_for(membership),
         "labels": label_list_for(membership),
@@ -101,9 +103,26 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
                 author=request.membership,
                 inbox=chosen,
                 client_id=request.POST.get("client_id") or None,
+                options=_send_options(request),
             ),
         )
     return _back(item)
+
+
+def _send_options(request: HttpRequest) -> dict | None:
+    """The compliant way the agent chose to send outside a reply window, if any."""
+    if request.POST.get("window_option") == "human_agent_tag":
+        return {"tag": "HUMAN_AGENT"}
+    if request.POST.get("window_option") == "template" and request.POST.get("template_name", "").strip():
+        parameters = [p.strip() for p in request.POST.get("template_parameters", "").split("|") if p.strip()]
+        return {
+            "template": {
+                "name": request.POST["template_name"].strip()[:200],
+                "language": request.POST.get("template_language", "").strip()[:12] or "en",
+                "parameters": parameters[:20],
+            }
+        }
+    return None
 
 
 @require_POST

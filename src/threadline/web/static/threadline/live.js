@@ -138,6 +138,26 @@
     for (const radio of composer.querySelectorAll("input[name=mode]")) {
       radio.addEventListener("change", () => composer.classList.toggle("note-mode", radio.value === "note" && radio.checked));
     }
+    // Reply windows: show the compliant alternatives when the chosen channel's window is closed.
+    const inboxSelect = document.getElementById("reply-inbox");
+    const windowOptions = document.getElementById("window-options");
+    const windowNote = document.getElementById("window-open-note");
+    function showWindow() {
+      const option = inboxSelect.selectedOptions[0];
+      if (!option || !windowOptions) return;
+      const open = option.dataset.windowOpen === "1";
+      const alternatives = (option.dataset.alternatives || "").split(",");
+      windowOptions.hidden = open;
+      for (const element of windowOptions.querySelectorAll("[data-alternative]")) {
+        element.hidden = !alternatives.includes(element.dataset.alternative);
+      }
+      windowNote.hidden = !open || !option.dataset.closes;
+      document.getElementById("window-closes").textContent = option.dataset.closes || "";
+    }
+    if (inboxSelect) {
+      inboxSelect.addEventListener("change", showWindow);
+      showWindow();
+    }
     const canned = document.getElementById("canned");
     if (canned) {
       canned.addEventListener("change", () => {
