@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "threadline.contacts",
     "threadline.conversations",
     "threadline.ingest",
-    "threadline.mail",
     "threadline.realtime",
     "threadline.api",
 ]
