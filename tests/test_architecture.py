@@ -167,6 +167,7 @@ NO_ORM_IN_TRANSPORTS = Rule(
 EXTRA_SERVICE_MODULES: dict[str, str] = {
     "conversations/triage.py": "triage services (priority, labels), split from services.py for size",
     "conversations/media.py": "the inbound media download service, split from services.py for size",
+    "contacts/privacy.py": "privacy services (export, erase), split from services.py for size",
 }
 
 

@@ -122,10 +122,11 @@ def test_credentials_are_not_stored_with_the_raw_delivery(client, api_inbox):
         f"/webhooks/api/{api_inbox.public_id}",
         data=body,
         content_type="application/json",
-        headers={**headers, "Authorization": "Bearer something-secret"},
+        headers={**headers, "Authorization": "Bearer something-secret", "X-Telegram-Bot-Api-Secret-Token": "tl_tg_secret_01"},
     )
     stored = RawDelivery.objects.get()
     assert "authorization" not in stored.headers
+    assert "x-telegram-bot-api-secret-token" not in stored.headers
     assert "x-threadline-signature" in stored.headers
 
 

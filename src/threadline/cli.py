@@ -1,9 +1,11 @@
 """The ``threadline`` command.
 
-    threadline run      everything in one process: migrate, web + websockets, task worker, scheduler
+    threadline run      everything in one process: migrate, web + websockets, task worker, scheduler,
+                        SMTP listener (THREADLINE_SMTP_LISTEN, default 127.0.0.1:2525) and IMAP watchers
     threadline demo     the same, with a demo workspace; prints where to log in
     threadline web      only the web/websocket role (scale out: run several)
-    threadline worker   only the task worker and scheduler role (scale out: run several)
+    threadline worker   only the task worker, scheduler and IMAP watcher role (scale out: run several)
+    threadline smtpd    only the SMTP listener role (inbound mail by forwarding or MX)
     threadline <django management command> [...]   e.g. migrate, createsuperuser, shell
 """
 
@@ -16,7 +18,7 @@ import signal
 import sys
 import threading
 
-ROLES = ("run", "demo", "web", "worker")
+ROLES = ("run", "demo", "web", "worker", "smtpd")
 
 
 def _setup() -> None:
@@ -33,7 +35,8 @@ def _migrate() -> None:
 
 
 def start_background(stop: threading.Event) -> list[threading.Thread]:
-    """Start the task worker and the scheduler in daemon threads of this process."""
+    """Start the task worker, the scheduler and the IMAP watchers in daemon threads of this process."""
+    from threadline.mail.imap import start_imap_watchers
     from threadline.scheduler import run_scheduler
     from threadline.worker import make_worker
 
@@ -53,7 +56,35 @@ def start_background(stop: threading.Event) -> list[threading.Thread]:
     ]
     for thread in threads:
         thread.start()
-    return threads
+    return threads + start_imap_watchers(stop)
+
+
+def start_smtp_listener():
+    """Start the SMTP listener (aiosmtpd runs its own thread); None when THREADLINE_SMTP_LISTEN is empty."""
+    from django.conf import settings
+
+    from threadline.mail.smtpd import make_listener
+
+    if not settings.THREADLINE_SMTP_LISTEN:
+        return None
+    listener = make_listener()
+    try:
+        listener.start()
+    except (OSError, RuntimeError) as exc:  # e.g. the port is taken: the web app still runs
+        logging.getLogger("threadline").warning("SMTP listener not started: %s", type(exc).__name__)
+        return None
+    logging.getLogger("threadline").info("SMTP listener on %s", settings.THREADLINE_SMTP_LISTEN)
+    return listener
+
+
+def _smtpd_role() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    listener = start_smtp_listener()
+    stop.wait()
+    if listener is not None:
+        listener.stop()
 
 
 def _serve(host: str, port: int) -> None:
@@ -70,6 +101,16 @@ def _worker_role() -> None:
     stop.wait()
 
 
+def _demo_environment(host: str, port: int) -> None:
+    """The demo talks to a stand-in for every provider, inside this process: nothing leaves the machine."""
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    os.environ.setdefault("THREADLINE_DEMO", "1")
+    os.environ.setdefault("THREADLINE_PUBLIC_URL", base)
+    os.environ.setdefault("THREADLINE_META_GRAPH_URL", f"{base}/demo/provider/meta")
+    os.environ.setdefault("THREADLINE_TELEGRAM_API_URL", f"{base}/demo/provider/telegram")
+    os.environ.setdefault("THREADLINE_TWILIO_API_URL", f"{base}/demo/provider/twilio")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ROLES:
@@ -84,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("THREADLINE_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("THREADLINE_PORT", "8000")))
     args = parser.parse_args(argv)
+    if args.role == "demo":
+        _demo_environment(args.host, args.port)
 
     _setup()
     logging.getLogger("threadline").setLevel(logging.INFO)
@@ -96,14 +139,19 @@ def main(argv: list[str] | None = None) -> None:
             print(demo_welcome(host=args.host, port=args.port), flush=True)
         stop = threading.Event()
         start_background(stop)
+        listener = start_smtp_listener()
         try:
             _serve(args.host, args.port)
         finally:
             stop.set()
+            if listener is not None:
+                listener.stop()
     elif args.role == "web":
         _serve(args.host, args.port)
     elif args.role == "worker":
         _worker_role()
+    elif args.role == "smtpd":
+        _smtpd_role()
 
 
 if __name__ == "__main__":

@@ -110,10 +110,94 @@ class NotificationCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ContactsMerged(DomainEvent):
+    kind = "contact.merged"
+    merge_id: int
+    survivor_id: int
+    absorbed_id: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ContactUnmerged(DomainEvent):
+    kind = "contact.unmerged"
+    merge_id: int
+    survivor_id: int
+    absorbed_id: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ContactErased(DomainEvent):
+    """A contact's personal data was erased; only the counts are kept."""
+
+    kind = "contact.erased"
+    contact_id: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentPresenceChanged(DomainEvent):
+    """An agent went online, away or offline: routing hands out or takes back live conversations."""
+
+    kind = "agent.presence_changed"
+    membership_id: int
+    presence: str
+    previous: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class InboxHealthChanged(DomainEvent):
     kind = "inbox.health_changed"
     health: str
     detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationRouted(DomainEvent):
+    """A routing rule matched a new conversation. ``reasons`` are the conditions that held (for the timeline)."""
+
+    kind = "conversation.routed"
+    rule_id: int
+    rule_name: str
+    reasons: list[str]
+    team_id: int | None = None
+    required_skills: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationQueued(DomainEvent):
+    """No suitable agent had room: the conversation waits in the workspace's queue at ``position`` (1 = next)."""
+
+    kind = "conversation.queued"
+    position: int
+    reason: str  # "no_capacity" or "agent_offline"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SlaWarning(DomainEvent):
+    """An SLA target is close (e.g. 80 % used). ``recipient_ids``: the assignee and the team's leads."""
+
+    kind = "sla.warning"
+    target: str  # first_response, next_response or resolution
+    due_at: dt.datetime
+    recipient_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SlaBreached(DomainEvent):
+    kind = "sla.breached"
+    target: str
+    due_at: dt.datetime
+    recipient_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CsatRecorded(DomainEvent):
+    """A customer answered the satisfaction survey."""
+
+    kind = "csat.recorded"
+    csat_id: int
+    rating: int
+    agent_id: int | None
 
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -126,6 +210,11 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ConversationUpdated,
     NotificationCreated,
     InboxHealthChanged,
+    ConversationRouted,
+    ConversationQueued,
+    SlaWarning,
+    SlaBreached,
+    CsatRecorded,
 )
 
 

@@ -16,6 +16,9 @@ from django.db import close_old_connections
 from threadline.conversations.delivery import outbound_sweep
 from threadline.conversations.services import conversation_wake_due
 from threadline.ingest.services import delivery_sweep
+from threadline.mail.imap import imap_poll_due
+from threadline.routing.services.assignment import routing_rebalance_all
+from threadline.routing.services.sla import sla_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +26,9 @@ PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
     delivery_sweep,
     outbound_sweep,
     conversation_wake_due,
+    imap_poll_due,
+    sla_sweep,
+    routing_rebalance_all,
 )
 
 

@@ -66,7 +66,9 @@ INSTALLED_APPS = [
     "threadline.contacts",
     "threadline.conversations",
     "threadline.ingest",
+    "threadline.mail",
     "threadline.realtime",
+    "threadline.routing",
     "threadline.api",
 ]
 
@@ -247,6 +249,8 @@ THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SE
 THREADLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("THREADLINE_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # Default region for phone numbers written without a country code (ISO 3166 code), e.g. "TH" or "IT".
 THREADLINE_DEFAULT_REGION = os.environ.get("THREADLINE_DEFAULT_REGION", "US")
+# `threadline demo` sets this: the customer simulator and the providers' stand-in are mounted.
+THREADLINE_DEMO = _env_bool("THREADLINE_DEMO")
 # Provider API base URLs (overridable so tests and air-gapped installs can point at a local stand-in).
 THREADLINE_META_GRAPH_URL = os.environ.get("THREADLINE_META_GRAPH_URL", "https://graph.facebook.com/v21.0")
 THREADLINE_TELEGRAM_API_URL = os.environ.get("THREADLINE_TELEGRAM_API_URL", "https://api.telegram.org")
@@ -277,5 +281,8 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command (MAIL FROM / RCPT TO addresses) at INFO; imapclient logs logins.
+        "mail.log": {"level": "WARNING"},
+        "imapclient": {"level": "WARNING"},
     },
 }

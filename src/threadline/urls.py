@@ -1,11 +1,13 @@
 """URL map: webhooks, REST API, sign-in (allauth), the agent workspace, and the Django admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from threadline.api.api import api
-from threadline.demo.views import demo_integration
+from threadline.demo import provider
+from threadline.demo.views import demo_integration, simulator
 from threadline.ingest.views import webhook
 
 # The Django admin signs in through the same page as agents (rate limits and two-factor included).
@@ -16,6 +18,16 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("threadline.web.urls")),
     path("demo/integration/<str:public_id>", demo_integration, name="demo-integration"),
 ]
+
+if settings.THREADLINE_DEMO:
+    urlpatterns += [
+        path("demo/simulator/", simulator, name="demo-simulator"),
+        path("demo/provider/meta/<path:rest>", provider.meta),
+        path("demo/provider/telegram/<str:token>/<str:method>", provider.telegram),
+        path("demo/provider/twilio/2010-04-01/Accounts/<str:account>.json", provider.twilio),
+        path("demo/provider/twilio/2010-04-01/Accounts/<str:account>/<str:resource>", provider.twilio),
+    ]
+
+urlpatterns += [path("", include("threadline.web.urls"))]

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 _MAX_INT = 2**63 - 1
 
@@ -37,7 +37,7 @@ def keyset_page(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
     """One page of ``queryset`` after ``cursor``, and the cursor of the page after it (None at the end)."""
     keys = _keys(queryset)
     if cursor:
-        queryset = queryset.filter(_after(keys, _decode(cursor, keys, queryset.model)))
+        queryset = queryset.filter(_after(keys, _decode(cursor, keys, queryset)))
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:
         return Page(items=rows, next_cursor=None)
@@ -74,7 +74,7 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, keys: Sequence[tuple[str, bool]], model: type[Model]) -> list[Any]:
+def _decode(cursor: str, keys: Sequence[tuple[str, bool]], queryset: QuerySet) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -82,14 +82,21 @@ def _decode(cursor: str, keys: Sequence[tuple[str, bool]], model: type[Model]) -
         raise InvalidCursorError from None
     if not isinstance(values, list) or len(values) != len(keys):
         raise InvalidCursorError
-    return [_field_value(model, name, value) for (name, _), value in zip(keys, values, strict=True)]
+    return [_field_value(queryset, name, value) for (name, _), value in zip(keys, values, strict=True)]
 
 
-def _field_value(model: type[Model], name: str, value: Any) -> Any:
+def _field(queryset: QuerySet, name: str):
+    """The model field, or the output field of an annotation the list is ordered by (e.g. an SLA due time)."""
+    if name in queryset.query.annotations:
+        return queryset.query.annotations[name].output_field
+    return queryset.model._meta.get_field(name)
+
+
+def _field_value(queryset: QuerySet, name: str, value: Any) -> Any:
     if value is None or isinstance(value, (dict, list, bool)):
         raise InvalidCursorError
     try:
-        parsed = model._meta.get_field(name).to_python(value)
+        parsed = _field(queryset, name).to_python(value)
     except (FieldDoesNotExist, DjangoValidationError, OverflowError, TypeError, ValueError):
         raise InvalidCursorError from None
     if isinstance(parsed, int) and not -_MAX_INT <= parsed <= _MAX_INT:

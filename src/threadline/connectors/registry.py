@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from threadline.connectors.api import ApiConnector
 from threadline.connectors.base import Connector
+from threadline.connectors.email.connector import EmailConnector
+from threadline.connectors.meta.instagram import InstagramConnector
+from threadline.connectors.meta.messenger import MessengerConnector
+from threadline.connectors.meta.whatsapp import WhatsappConnector
+from threadline.connectors.telegram import TelegramConnector
+from threadline.connectors.twilio import SmsConnector, TwilioWhatsappConnector
 
 _CONNECTORS: dict[str, Connector] = {
     ApiConnector.kind: ApiConnector(),
+    MessengerConnector.kind: MessengerConnector(),
+    InstagramConnector.kind: InstagramConnector(),
+    WhatsappConnector.kind: WhatsappConnector(),
+    TelegramConnector.kind: TelegramConnector(),
+    SmsConnector.kind: SmsConnector(),
+    TwilioWhatsappConnector.kind: TwilioWhatsappConnector(),
+    EmailConnector.kind: EmailConnector(),
 }
 
 

@@ -14,6 +14,10 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # Set while this contact is merged into another (its identities and conversations moved there).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("merged into")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -71,3 +75,49 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class MergeSuggestion(models.Model):
+    """Two contacts that may be one person, with the reason and a confidence; agents accept or dismiss."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merge_suggestions")
+    other = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=32)
+    detail = models.CharField(_("detail"), max_length=320, blank=True)
+    confidence = models.FloatField(_("confidence"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merge suggestion")
+        verbose_name_plural = _("merge suggestions")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "other", "reason"], name="merge_suggestion_unique")
+        ]
+
+
+class ContactMerge(models.Model):
+    """The audit record of one merge, holding exactly what is needed to undo it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    absorbed = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    moved_identity_ids = models.JSONField(default=list)
+    moved_conversation_ids = models.JSONField(default=list)
+    survivor_before = models.JSONField(default=dict)  # name, language, attributes before the merge
+    actor = models.ForeignKey("core.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "core.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("contact merge")
+        verbose_name_plural = _("contact merges")

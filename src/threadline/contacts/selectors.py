@@ -11,7 +11,7 @@ import re
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from threadline.contacts.models import Contact, Identity
+from threadline.contacts.models import Contact, ContactMerge, Identity, MergeSuggestion
 from threadline.contacts.normalise import InvalidIdentityError, normalise_phone
 from threadline.core.models import Membership
 from threadline.core.permissions import inbox_ids_visible_to, is_admin
@@ -54,7 +54,7 @@ def contact_search(membership: Membership, *, q: str = "") -> QuerySet[Contact]:
 
 
 def _contacts(membership: Membership, visible: set[int]) -> QuerySet[Contact]:
-    contacts = Contact.objects.filter(workspace_id=membership.workspace_id)
+    contacts = Contact.objects.filter(workspace_id=membership.workspace_id, merged_into__isnull=True)
     if not is_admin(membership):
         with_visible_conversation = Contact.objects.filter(
             workspace_id=membership.workspace_id, conversations__inbox_id__in=visible
@@ -80,3 +80,38 @@ def _identity_prefixes(q: str) -> set[str]:
 def contact_get_for(membership: Membership, contact_id: int) -> Contact:
     """One visible contact with its visible identities. Raises Contact.DoesNotExist otherwise."""
     return contact_list_for(membership).get(pk=contact_id)
+
+
+def merged_contact_target(membership: Membership, contact_id: int) -> int | None:
+    """Where a merged-away contact now lives (its survivor's id), for redirects from old links."""
+    return (
+        Contact.objects.filter(workspace_id=membership.workspace_id, pk=contact_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+
+
+def merge_suggestions_for(membership: Membership, contact: Contact) -> list[tuple[MergeSuggestion, Contact]]:
+    """Open suggestions involving the contact, each with the other contact (only ones the agent may see)."""
+    suggestions = list(
+        MergeSuggestion.objects.filter(Q(contact=contact) | Q(other=contact), state=MergeSuggestion.State.OPEN)
+        .select_related("contact", "other")
+        .order_by("-confidence", "pk")
+    )
+    pairs = [(s, s.other if s.contact_id == contact.pk else s.contact) for s in suggestions]
+    visible = set(contact_list_for(membership).filter(pk__in=[other.pk for _, other in pairs]).values_list("pk", flat=True))
+    return [(suggestion, other) for suggestion, other in pairs if other.pk in visible]
+
+
+def merge_history_for(contact: Contact) -> QuerySet[ContactMerge]:
+    return ContactMerge.objects.filter(survivor=contact).select_related("absorbed", "actor__user").order_by("-created_at")
+
+
+def merge_get(membership: Membership, merge_id: int) -> ContactMerge:
+    return ContactMerge.objects.select_related("survivor", "absorbed").get(
+        workspace_id=membership.workspace_id, pk=merge_id
+    )
+
+
+def merge_suggestion_get(membership: Membership, suggestion_id: int) -> MergeSuggestion:
+    return MergeSuggestion.objects.get(workspace_id=membership.workspace_id, pk=suggestion_id)

@@ -23,8 +23,9 @@ from threadline.connectors.base import ChannelConfig, MediaRef, OutboundMessage,
 from threadline.connectors.registry import connector_for
 from threadline.contacts.models import Identity
 from threadline.conversations import tasks
-from threadline.conversations.models import DeliveryStatus, Direction, Message
+from threadline.conversations.models import AuthorKind, DeliveryStatus, Direction, Message
 from threadline.conversations.services import message_set_delivery_status
+from threadline.conversations.threads import message_thread_references
 from threadline.core.models import Inbox, InboxHealth
 from threadline.jobs import enqueue_on_commit
 
@@ -96,6 +97,9 @@ def message_deliver(*, message_id: int) -> str:
         text=message.text,
         html=message.html,
         author_name=str(message.author) if message.author else "",
+        subject=message.conversation.subject,
+        references=message_thread_references(message),
+        automatic=message.author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM),
         options=message.meta.get("send_options", {}),
         attachments=tuple(
             MediaRef(url=f"{settings.PUBLIC_URL}{a.file.url}" if a.file else a.remote_url, filename=a.filename,

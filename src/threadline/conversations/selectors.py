@@ -7,9 +7,11 @@ outside that scope, so transports answer "not found" for both "not there" and "n
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from threadline.connectors.registry import connector_for
 from threadline.contacts.models import Identity
@@ -20,6 +22,8 @@ from threadline.core.permissions import inbox_ids_visible_to, inboxes_visible_to
 
 ASSIGNEE_ME = "me"
 ASSIGNEE_NONE = "unassigned"
+# Sorts conversations without a running SLA target after every due one.
+SLA_NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 def conversation_list_for(
@@ -121,7 +125,7 @@ class ConversationFilters:
     label_id: int | None = None
     priority: str | None = None
     search: str = ""
-    sort: str = "activity"  # "activity" (newest first) or "oldest" (longest without activity first)
+    sort: str = "activity"  # "activity" (newest first), "oldest" (longest without activity first) or "sla" (due first)
 
     @property
     def assignee_key(self) -> str:
@@ -156,7 +160,12 @@ def conversation_inbox_list_for(membership: Membership, filters: ConversationFil
         .values("text")[:1]
     )
     conversations = _filtered(membership, filters, visible).annotate(last_text=Subquery(last_text))
-    conversations = conversations.prefetch_related("labels")
+    conversations = conversations.prefetch_related("labels").annotate(
+        sla_due_at=F("routing__sla_due_at"), sla_breached=F("routing__sla_breached"), queued_at=F("routing__queued_at")
+    )
+    if filters.sort == "sla":
+        # SLA due first (breached ones are the most overdue); conversations without a running target last.
+        return conversations.annotate(sla_due=Coalesce("routing__sla_due_at", Value(SLA_NEVER))).order_by("sla_due", "id")
     if filters.sort == "oldest":
         return conversations.order_by("last_activity_at", "id")
     return conversations.order_by("-last_activity_at", "-id")

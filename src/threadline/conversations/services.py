@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from threadline import events
-from threadline.connectors.base import DeliveryUpdate, InboundMessage, ReplyWindow
-from threadline.contacts.models import Contact
+from threadline.connectors.base import DeliveryUpdate, InboundMessage, ReplyWindow, SenderRef
+from threadline.contacts.models import Contact, Identity
+from threadline.contacts.normalise import InvalidIdentityError, normalise
 from threadline.contacts.services import contact_resolve_sender
 from threadline.conversations import tasks
 from threadline.conversations.models import (
@@ -33,6 +34,7 @@ from threadline.conversations.models import (
 )
 from threadline.conversations.payloads import message_payload
 from threadline.conversations.sanitise import sanitise_html
+from threadline.conversations.threads import conversation_for_hint
 from threadline.core.models import Inbox, InboxState, Membership, Team
 from threadline.jobs import enqueue_on_commit
 
@@ -77,7 +79,11 @@ def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
         contact.language = inbound.language
         contact.save(update_fields=["language", "updated_at"])
 
-    conversation = _active_conversation(contact)
+    hint = inbound.thread_hint
+    if hint is not None:  # channels with their own threading (email): hinted conversation or a new one
+        conversation = conversation_for_hint(inbox=inbox, contact=contact, hint=hint)
+    else:
+        conversation = _active_conversation(contact)
     if conversation is None:
         conversation = Conversation.objects.create(
             workspace_id=inbox.workspace_id,
@@ -97,7 +103,8 @@ def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
                 channel_kind=inbox.kind,
             )
         )
-    elif not inbound.echo and conversation.status != Status.OPEN:
+    elif not inbound.echo and not inbound.automatic and conversation.status != Status.OPEN:
+        # An auto-reply or bounce never reopens or wakes a conversation: nobody needs to answer it.
         _change_status(conversation, Status.OPEN, actor=None)
 
     message = Message.objects.create(
@@ -111,35 +118,65 @@ def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
         provider_id=inbound.provider_id,
         provider_sent_at=inbound.sent_at,
         delivery_status=DeliveryStatus.SENT if inbound.echo else "",
-        meta={"sent_outside_threadline": True} if inbound.echo else {},
+        meta=_inbound_meta(inbound),
     )
     if inbound.attachments:
-        from threadline.connectors.registry import connector_for
-        from threadline.conversations.media import attachments_enqueue_fetch
-
-        attachments = Attachment.objects.bulk_create(
-            Attachment(
-                message=message,
-                remote_url=media.url,
-                provider_media_id=media.provider_media_id,
-                filename=media.filename,
-                content_type=media.content_type,
-                size=media.size,
-            )
-            for media in inbound.attachments
-        )
-        attachments_enqueue_fetch(attachments, media_policy=connector_for(inbox.kind).media_policy)
+        _store_inbound_attachments(message, inbound, inbox)
     fields = []
     if inbound.sent_at > conversation.last_activity_at:
         conversation.last_activity_at = inbound.sent_at
         fields.append("last_activity_at")
-    if not inbound.echo and (conversation.last_inbound_at is None or inbound.sent_at > conversation.last_inbound_at):
+    from_customer = not inbound.echo and not inbound.automatic  # machine mail starts no SLA clock
+    if from_customer and (conversation.last_inbound_at is None or inbound.sent_at > conversation.last_inbound_at):
         conversation.last_inbound_at = inbound.sent_at
         fields.append("last_inbound_at")
     if fields:
         conversation.save(update_fields=fields)
     _record_message(message)
     return ReceiveResult(message, created=True)
+
+
+def _inbound_meta(inbound: InboundMessage) -> dict:
+    meta = dict(inbound.meta)
+    if inbound.echo:
+        meta["sent_outside_threadline"] = True
+    if inbound.automatic:
+        # Marks machine-sent mail (auto-reply, out-of-office, list): automations never answer it.
+        meta["automatic"] = inbound.automatic
+    return meta
+
+
+def _store_inbound_attachments(message: Message, inbound: InboundMessage, inbox: Inbox) -> None:
+    """Files carried inside the message are stored now; remote ones are fetched by a job after commit."""
+    from django.core.files.base import ContentFile
+    from django.utils.text import get_valid_filename
+
+    from threadline.connectors.registry import connector_for
+    from threadline.conversations.media import attachments_enqueue_fetch
+
+    remote, cids = [], {}
+    for media in inbound.attachments:
+        attachment = Attachment(
+            message=message,
+            remote_url=media.url,
+            provider_media_id=media.provider_media_id,
+            filename=media.filename,
+            content_type=media.content_type,
+            size=media.size,
+        )
+        if media.content:
+            attachment.file.save(get_valid_filename(media.filename) or "file", ContentFile(media.content), save=True)
+            if media.provider_media_id.startswith("cid:"):
+                cids[media.provider_media_id] = attachment.file.url
+        else:
+            attachment.save()
+            remote.append(attachment)
+    attachments_enqueue_fetch(remote, media_policy=connector_for(inbox.kind).media_policy)
+    if cids and message.html:
+        # Inline images (src="cid:…") point at our stored copies, rewritten after sanitising.
+        for cid, url in cids.items():
+            message.html = message.html.replace(f'src="{cid}"', f'src="{url}"')
+        message.save(update_fields=["html"])
 
 
 def _active_conversation(contact: Contact) -> Conversation | None:
@@ -179,6 +216,34 @@ def message_update_delivery(*, inbox: Inbox, update: DeliveryUpdate) -> bool:
             return False
         message_set_delivery_status(message, update.status, update.reason)
         return True
+
+
+def messages_advance_delivery_until(*, inbox: Inbox, recipient: SenderRef, status: str, until: dt.datetime) -> int:
+    """Move our sent messages to one person on this inbox, sent up to ``until``, forward to ``status``.
+
+    Applies a provider's watermark receipt (Messenger: "everything before T is read"). Forward only;
+    returns how many messages moved. Publishes: MessageDeliveryChanged (per message).
+    """
+    try:
+        value = normalise(recipient.kind, recipient.value)
+    except InvalidIdentityError:
+        return 0
+    contact_ids = Identity.objects.filter(
+        workspace_id=inbox.workspace_id, kind=recipient.kind, value=value, inbox=inbox if recipient.scoped_to_inbox else None
+    ).values_list("contact_id", flat=True)
+    moved = 0
+    with transaction.atomic():
+        messages = (
+            Message.objects.select_for_update()
+            .filter(inbox=inbox, direction=Direction.OUTBOUND, conversation__contact_id__in=list(contact_ids))
+            .filter(provider_sent_at__lte=until, delivery_status__in=[DeliveryStatus.SENT, DeliveryStatus.DELIVERED])
+            .select_related("conversation")
+        )
+        for message in messages:
+            before = message.delivery_status
+            message_set_delivery_status(message, status)
+            moved += message.delivery_status != before
+    return moved
 
 
 def message_set_delivery_status(message: Message, status: str, reason: str = "") -> None:
@@ -223,6 +288,9 @@ def message_reply(
     text = text.strip()
     if not text:
         raise ConversationError(_("A reply cannot be empty."))
+    if author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM) and _answers_machine_mail(conversation):
+        # RFC 3834 §2: never answer automatic mail automatically (auto-reply loops, bounce storms).
+        raise ConversationError(_("No automatic message is sent in answer to an auto-reply or a bounce."))
     with transaction.atomic():
         if client_id:
             existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
@@ -258,6 +326,16 @@ def message_reply(
         _record_message(message)
         enqueue_on_commit(tasks.deliver_message, message.pk)
     return message
+
+
+def _answers_machine_mail(conversation: Conversation) -> bool:
+    last = (
+        Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
+        .order_by("-provider_sent_at", "-id")
+        .values_list("meta", flat=True)
+        .first()
+    )
+    return bool(last and last.get("automatic"))
 
 
 def reply_window_for(conversation: Conversation, inbox: Inbox) -> ReplyWindow:

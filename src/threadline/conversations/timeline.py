@@ -11,12 +11,22 @@ from dataclasses import dataclass
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from threadline.conversations.models import Conversation, Direction, Event, Message, Priority, Status
 from threadline.conversations.selectors import message_list_for
 from threadline.core.models import Membership
 
-ACTIVITY_KINDS = ("conversation.assigned", "conversation.status_changed", "conversation.updated")
+ACTIVITY_KINDS = (
+    "conversation.assigned",
+    "conversation.status_changed",
+    "conversation.updated",
+    "conversation.routed",
+    "conversation.queued",
+    "sla.warning",
+    "sla.breached",
+    "csat.recorded",
+)
 
 
 @dataclass(frozen=True)
@@ -95,4 +105,48 @@ def activity_text(event: Event, names: dict[int, str]) -> str:
         if "labels" in changes:
             labels = ", ".join(changes["labels"]) or _("none")
             return _("%(actor)s set the labels: %(labels)s") % {"actor": actor, "labels": labels}
+    return routing_activity_text(event)
+
+
+SLA_TARGET_NAMES = {
+    "first_response": gettext_lazy("first response"),
+    "next_response": gettext_lazy("next response"),
+    "resolution": gettext_lazy("resolution"),
+}
+
+
+ROUTING_CONDITION_NAMES = {
+    "channel_kinds": gettext_lazy("channel"),
+    "inbox_ids": gettext_lazy("inbox"),
+    "languages": gettext_lazy("language"),
+    "labels": gettext_lazy("label"),
+    "keywords": gettext_lazy("first message mentions"),
+    "contact_attributes": gettext_lazy("contact"),
+}
+
+
+def _routing_reason(reason: str) -> str:
+    key, _sep, values = reason.partition("=")
+    return f"{ROUTING_CONDITION_NAMES.get(key, key)}: {values}"
+
+
+def routing_activity_text(event: Event) -> str:
+    """Activity lines of routing: which rule matched and why, queueing, SLA warnings and breaches, CSAT."""
+    data = event.data
+    if event.kind == "conversation.routed":
+        reasons = "; ".join(_routing_reason(reason) for reason in data.get("reasons", [])) or _("no conditions")
+        return _("Routing rule “%(rule)s” matched (%(reasons)s)") % {"rule": data.get("rule_name", ""), "reasons": reasons}
+    if event.kind == "conversation.queued":
+        if data.get("reason") == "agent_offline":
+            return _("The agent went offline: back in the queue at position %(position)s") % {"position": data.get("position")}
+        return _("No suitable agent has room: waiting in the queue at position %(position)s") % {
+            "position": data.get("position")
+        }
+    target = SLA_TARGET_NAMES.get(data.get("target", ""), data.get("target", ""))
+    if event.kind == "sla.warning":
+        return _("SLA warning: the %(target)s target is close") % {"target": target}
+    if event.kind == "sla.breached":
+        return _("SLA breached: the %(target)s target was missed") % {"target": target}
+    if event.kind == "csat.recorded":
+        return _("The customer rated the conversation %(rating)s of 5") % {"rating": data.get("rating")}
     return ""

@@ -142,10 +142,18 @@ def membership_set_preferences(*, membership: Membership, ui_language: str, disp
 
 
 def membership_set_presence(*, membership: Membership, presence: str) -> None:
+    """Online, away or offline. Publishes: AgentPresenceChanged (routing reacts to it)."""
     if presence not in Presence.values:
         raise SettingsError(_("Unknown presence."))
-    Membership.objects.filter(pk=membership.pk).update(presence=presence, presence_changed_at=timezone.now())
-    membership.presence = presence
+    with transaction.atomic():
+        previous = Membership.objects.filter(pk=membership.pk).values_list("presence", flat=True).first()
+        Membership.objects.filter(pk=membership.pk).update(presence=presence, presence_changed_at=timezone.now())
+        membership.presence = presence
+        if previous != presence:
+            events.record(events.AgentPresenceChanged(
+                workspace_id=membership.workspace_id, conversation_id=None, inbox_id=None, actor_id=membership.pk,
+                membership_id=membership.pk, presence=presence, previous=previous or "",
+            ))
 
 
 def team_save(*, workspace: Workspace, name: str, member_ids: list[int], team: Team | None = None) -> Team:

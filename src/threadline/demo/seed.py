@@ -110,8 +110,32 @@ def demo_seed(*, base_url: str = "") -> None:
         if "api_token" not in creds:
             creds["api_token"] = api_token_create(membership=members["admin"], name="demo")
             _password_file().write_text(json.dumps(creds))
+        _seed_channel_inboxes(workspace, team, members)
     if inbox_created:
         _seed_conversations(inbox, members)
+
+
+# The demo's messaging channels. Their provider APIs are the demo's stand-in (see cli._demo_environment),
+# so the secrets are random and the ids are made up; the customer simulator signs with the same secrets.
+CHANNEL_INBOXES = [
+    ("messenger", "ShoeShop on Messenger", {"page_id": "1000000000001"}),
+    ("instagram", "ShoeShop on Instagram", {"instagram_account_id": "1700000000002"}),
+    ("whatsapp", "ShoeShop on WhatsApp", {"phone_number_id": "1060000000003"}),
+    ("telegram", "ShoeShop on Telegram", {}),
+    ("sms", "ShoeShop SMS", {"account_sid": "AC" + "0" * 31 + "1", "from_number": "+15005550006"}),
+]
+
+
+def _seed_channel_inboxes(workspace: Workspace, team: Team, members: dict[str, Membership]) -> None:
+    from threadline.core.services import inbox_create
+
+    for kind, name, config in CHANNEL_INBOXES:
+        if Inbox.objects.filter(workspace=workspace, kind=kind).exists():
+            continue
+        inbox = inbox_create(workspace=workspace, kind=kind, name=name, config=config)
+        inbox.default_team = team
+        inbox.save(update_fields=["default_team"])
+        inbox.agents.add(*members.values())
 
 
 CANNED = [
@@ -183,6 +207,7 @@ def demo_welcome(*, host: str, port: int) -> str:
         f"  API docs:     {base}/api/docs",
         f"  API token:    {creds.get('api_token', '')}   (Authorization: Bearer …)",
         f"  Agent socket: ws://{base.removeprefix('http://')}/ws/agent/",
+        f"  Customer simulator: {base}/demo/simulator/   (write as a customer on Messenger, WhatsApp, …)",
     ]
     if inbox is not None:
         lines.append(f"  API inbox webhook: {base}/webhooks/api/{inbox.public_id}")

@@ -15,10 +15,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from threadline.connectors.base import DeliveryUpdate, InboundMessage, RawRequest
+from threadline.connectors.base import (
+    DeliveryUpdate,
+    DeliveryWatermark,
+    InboundMessage,
+    RawRequest,
+)
 from threadline.connectors.registry import connector_for
 from threadline.conversations.delivery import backoff_seconds, channel_config
-from threadline.conversations.services import message_receive, message_update_delivery
+from threadline.conversations.services import (
+    message_receive,
+    message_update_delivery,
+    messages_advance_delivery_until,
+)
 from threadline.core.models import Inbox
 from threadline.ingest import tasks
 from threadline.ingest.models import DeliveryState, RawDelivery
@@ -27,7 +36,13 @@ from threadline.jobs import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 # Headers that carry credentials and are never stored.
-_DROPPED_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key"}
+_DROPPED_HEADERS = {
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    "x-api-key",
+    "x-telegram-bot-api-secret-token",  # a shared secret, not a signature: never store it
+}
 # A receipt for an unknown provider id is retried this many times: it may have overtaken the send call.
 RECEIPT_WAIT_ATTEMPTS = 4
 
@@ -84,6 +99,10 @@ def delivery_process(*, delivery_id: int) -> str:
             elif isinstance(event, DeliveryUpdate):
                 if not message_update_delivery(inbox=inbox, update=event) and delivery.attempts < RECEIPT_WAIT_ATTEMPTS:
                     raise ReceiptBeforeSendError("receipt for a message not stored yet")
+            elif isinstance(event, DeliveryWatermark):
+                messages_advance_delivery_until(
+                    inbox=inbox, recipient=event.recipient, status=event.status, until=event.until
+                )
     except Exception as exc:  # every failure is recorded on the row and retried; the payload stays stored
         logger.warning("delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, type(exc).__name__)
         return _after_failure(delivery, exc)

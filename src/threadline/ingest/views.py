@@ -53,7 +53,9 @@ def webhook(request: HttpRequest, kind: str, public_id: str) -> HttpResponse:
         query={key: request.GET.get(key, "") for key in request.GET},
         headers={key.lower(): value for key, value in request.headers.items()},
         body=body,
-        url=request.build_absolute_uri(),
+        # The URL the provider called, as configured publicly (behind a proxy the Host header may differ);
+        # Twilio signs it.
+        url=f"{settings.PUBLIC_URL}{request.get_full_path()}",
     )
     config = channel_config(inbox)
     try:

@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from threadline.events import DomainEvent, InboxHealthChanged, NotificationCreated
+from threadline.events import DomainEvent, InboxHealthChanged, NotificationCreated, SlaBreached, SlaWarning
 
 
 def inbox_group(inbox_id: int) -> str:
@@ -42,6 +42,8 @@ def audience(event: DomainEvent) -> list[str]:
         return [agent_group(event.membership_id)]
     if event.inbox_id is None:
         return []
+    if isinstance(event, (SlaWarning, SlaBreached)):  # the assignee and the team's leads, wherever they are
+        return [inbox_group(event.inbox_id), *(agent_group(member) for member in event.recipient_ids)]
     return [inbox_group(event.inbox_id)]
 
 

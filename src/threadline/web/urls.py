@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from threadline.web.views import account, contacts, conversation, inbox, settings
+from threadline.web.views import account, contacts, conversation, inbox, routing, settings
 
 app_name = "web"
 
@@ -18,6 +18,15 @@ urlpatterns = [
     path("conversations/<int:pk>/labels/", conversation.labels, name="conversation_labels"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
+    path("contacts/<int:pk>/merge/", contacts.contact_merge_view, name="contact_merge"),
+    path("contacts/<int:pk>/export/", contacts.contact_export_view, name="contact_export"),
+    path("contacts/<int:pk>/erase/", contacts.contact_erase_view, name="contact_erase"),
+    path("contacts/<int:pk>/merges/<int:merge_id>/undo/", contacts.contact_unmerge_view, name="contact_unmerge"),
+    path(
+        "contacts/<int:pk>/suggestions/<int:suggestion_id>/dismiss/",
+        contacts.merge_suggestion_dismiss_view,
+        name="merge_suggestion_dismiss",
+    ),
     path("me/", account.preferences, name="preferences"),
     path("me/presence/", account.presence, name="presence"),
     path("me/notifications/", account.notifications, name="notifications"),
@@ -32,4 +41,14 @@ urlpatterns = [
     path("settings/labels/", settings.labels, name="settings_labels"),
     path("settings/canned-responses/", settings.canned_responses, name="settings_canned"),
     path("settings/canned-responses/<int:pk>/", settings.canned_response_edit, name="settings_canned_edit"),
+    path("settings/routing/", routing.assignment, name="settings_routing"),
+    path("settings/routing/hours/", routing.hours, name="settings_routing_hours"),
+    path("settings/routing/hours/<str:owner_kind>/<int:pk>/", routing.hours_edit, name="settings_routing_hours_edit"),
+    path("settings/routing/rules/", routing.rules, name="settings_routing_rules"),
+    path("settings/routing/rules/<int:pk>/", routing.rule_edit, name="settings_routing_rule"),
+    path("settings/routing/rules/<int:pk>/delete/", routing.rule_delete, name="settings_routing_rule_delete"),
+    path("settings/routing/sla/", routing.sla_policies, name="settings_routing_sla"),
+    path("settings/routing/sla/<int:pk>/", routing.sla_policy_edit, name="settings_routing_sla_edit"),
+    path("settings/routing/sla/<int:pk>/delete/", routing.sla_policy_delete, name="settings_routing_sla_delete"),
+    path("csat/<str:token>/", routing.csat, name="csat"),
 ]

@@ -38,7 +38,7 @@ def filters_from(request: HttpRequest) -> ConversationFilters:
         label_id=_int(request.GET.get("label")),
         priority=priority if priority in Priority.values else None,
         search=request.GET.get("q", "").strip()[:100],
-        sort="oldest" if request.GET.get("sort") == "oldest" else "activity",
+        sort=request.GET.get("sort") if request.GET.get("sort") in ("oldest", "sla") else "activity",
     )
 
 

@@ -1,0 +1,1 @@
+"""Email intake that needs state or long-lived connections: the SMTP listener and IMAP polling."""
