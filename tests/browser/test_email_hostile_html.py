@@ -35,6 +35,7 @@ def test_hostile_mail_runs_no_script_and_loads_nothing_remote(browser, live_app,
     assert message is not None, "the mail was not processed"
 
     page = browser.new_page()
+    page.route("**/*", lambda route: route.abort() if "evil.test" in route.request.url else route.continue_())
     remote_requests, dialogs = [], []
     page.on("request", lambda request: remote_requests.append(request.url) if "evil.test" in request.url else None)
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -48,4 +49,9 @@ def test_hostile_mail_runs_no_script_and_loads_nothing_remote(browser, live_app,
     assert dialogs == []
     assert remote_requests == []
     assert page.locator("img[data-remote-src]").count() == 1  # the pixel is there, waiting for a click
+
+    page.click("[data-load-remote]")  # the agent chooses to load remote images
+    page.wait_for_timeout(500)
+    assert any("evil.test" in url for url in remote_requests)
+    assert page.locator("img[data-remote-src]").count() == 0
     page.close()

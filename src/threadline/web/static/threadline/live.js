@@ -224,6 +224,18 @@
     if (toast.dataset.text === text) toast.hidden = true;
   }
 
+  // Remote images in customer HTML (email) load only when the agent asks: a remote image tells the
+  // sender that the message was read and from where.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-load-remote]");
+    if (!button) return;
+    for (const image of button.closest(".bubble").querySelectorAll("img[data-remote-src]")) {
+      image.src = image.dataset.remoteSrc;
+      image.removeAttribute("data-remote-src");
+    }
+    button.remove();
+  });
+
   function refreshAll() {
     if (inboxPage) refreshList();
     if (conversationId) refreshTimeline();
