@@ -33,7 +33,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "channels"
 
 # Channels whose webhook body is not JSON (form-encoded, MIME, …), with its format. Their garbage-body check
 # is weaker: parse may also answer with Ignored events instead of PayloadError.
-NON_JSON_KINDS: dict[str, str] = {"sms": "form-encoded", "twilio_whatsapp": "form-encoded", "email": "MIME / form-encoded"}
+NON_JSON_KINDS: dict[str, str] = {"sms": "form-encoded", "twilio_whatsapp": "form-encoded", "email": "MIME / form-encoded",
+                                  "twilio_voice": "form-encoded", "cti": "JSON or form data"}
 
 KINDS = [kind for kind, _label in registry.channel_kinds()]
 GARBAGE_BODIES = [b"", b"\x00\xff\xfe\xfd garbage", b"{", b"not json at all", b"<xml/>", b"\xef\xbb\xbf{]"]

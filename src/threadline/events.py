@@ -200,6 +200,39 @@ class CsatRecorded(DomainEvent):
     agent_id: int | None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallRinging(DomainEvent):
+    """A phone call rings: the screen pop. ``recipient_ids``: the agents it concerns (matched by extension or
+    user, else the online agents of the inbox). ``contact`` is the caller's card (id, name, number) and
+    ``open_conversations`` up to five of their open conversations on any channel, so no extra request is needed."""
+
+    kind = "call.ringing"
+    call_id: int
+    direction: str
+    number: str
+    contact: dict[str, Any] | None
+    open_conversations: list[dict[str, Any]]
+    recipient_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallAnswered(DomainEvent):
+    kind = "call.answered"
+    call_id: int
+    agent_id: int | None
+    recipient_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallEnded(DomainEvent):
+    """A call ended; ``outcome`` is completed, missed, busy or failed. A missed call leaves a callback item."""
+
+    kind = "call.ended"
+    call_id: int
+    outcome: str
+    duration: int | None = None
+
+
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ConversationCreated,
     MessageCreated,
@@ -215,6 +248,9 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     SlaWarning,
     SlaBreached,
     CsatRecorded,
+    CallRinging,
+    CallAnswered,
+    CallEnded,
 )
 
 

@@ -85,6 +85,9 @@ REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
     events.SlaWarning: (),
     events.SlaBreached: (),
     events.CsatRecorded: (),
+    events.CallRinging: (),
+    events.CallAnswered: (),
+    events.CallEnded: (),
 }
 
 

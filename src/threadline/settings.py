@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "threadline.mail",
     "threadline.realtime",
     "threadline.routing",
+    "threadline.calls",
     "threadline.api",
 ]
 

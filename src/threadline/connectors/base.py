@@ -130,7 +130,31 @@ class Ignored:
     reason: str
 
 
-InboundEvent = InboundMessage | DeliveryUpdate | DeliveryWatermark | Ignored
+@dataclass(frozen=True, kw_only=True)
+class CallEvent:
+    """One step of a phone call, from any phone system (Twilio Voice, a PBX through the CTI API).
+
+    ``step`` is ringing, answered, ended, recording or transcript; ``call_id`` ties the steps of one call
+    together (Twilio's CallSid, the PBX's callId). ``caller`` is the customer (the caller of an inbound
+    call, the callee of an outbound one), or None when the number is withheld or not a phone number.
+    """
+
+    call_id: str
+    step: str
+    direction: str  # "inbound" or "outbound"
+    at: dt.datetime
+    caller: SenderRef | None = None
+    from_number: str = ""
+    to_number: str = ""
+    outcome: str = ""  # when ended: "completed", "missed", "busy" or "failed"
+    duration: int | None = None  # talk time in seconds, when the provider says
+    recording_url: str = ""
+    transcript: str = ""
+    # Who the phone system says this call is for or was answered by: extensions, logins, emails or names.
+    agents: tuple[str, ...] = ()
+
+
+InboundEvent = InboundMessage | DeliveryUpdate | DeliveryWatermark | CallEvent | Ignored
 
 
 # --- What send takes and returns ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from threadline.connectors.meta.messenger import MessengerConnector
 from threadline.connectors.meta.whatsapp import WhatsappConnector
 from threadline.connectors.telegram import TelegramConnector
 from threadline.connectors.twilio import SmsConnector, TwilioWhatsappConnector
+from threadline.connectors.voice import CtiConnector, TwilioVoiceConnector
 
 _CONNECTORS: dict[str, Connector] = {
     ApiConnector.kind: ApiConnector(),
@@ -20,6 +21,8 @@ _CONNECTORS: dict[str, Connector] = {
     SmsConnector.kind: SmsConnector(),
     TwilioWhatsappConnector.kind: TwilioWhatsappConnector(),
     EmailConnector.kind: EmailConnector(),
+    TwilioVoiceConnector.kind: TwilioVoiceConnector(),
+    CtiConnector.kind: CtiConnector(),
 }
 
 

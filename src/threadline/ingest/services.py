@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from threadline.calls.services import call_event_apply
 from threadline.connectors.base import (
+    CallEvent,
     DeliveryUpdate,
     DeliveryWatermark,
     InboundMessage,
@@ -42,7 +44,10 @@ _DROPPED_HEADERS = {
     "proxy-authorization",
     "x-api-key",
     "x-telegram-bot-api-secret-token",  # a shared secret, not a signature: never store it
+    "x-cti-token",  # the CTI API's shared token (connectors/voice/cti.py)
 }
+# Query parameters that carry credentials (PBXs that can only be given a URL put the CTI token there).
+_DROPPED_QUERY = {"token"}
 # A receipt for an unknown provider id is retried this many times: it may have overtaken the send call.
 RECEIPT_WAIT_ATTEMPTS = 4
 
@@ -68,7 +73,7 @@ def delivery_store(*, inbox: Inbox, raw: RawRequest) -> RawDelivery:
             inbox=inbox,
             method=raw.method,
             path=raw.path[:500],
-            query=dict(raw.query),
+            query={k: v for k, v in raw.query.items() if k not in _DROPPED_QUERY},
             headers={k: v for k, v in raw.headers.items() if k not in _DROPPED_HEADERS},
             body=raw.body,
         )
@@ -99,6 +104,8 @@ def delivery_process(*, delivery_id: int) -> str:
             elif isinstance(event, DeliveryUpdate):
                 if not message_update_delivery(inbox=inbox, update=event) and delivery.attempts < RECEIPT_WAIT_ATTEMPTS:
                     raise ReceiptBeforeSendError("receipt for a message not stored yet")
+            elif isinstance(event, CallEvent):
+                call_event_apply(inbox=inbox, event=event)
             elif isinstance(event, DeliveryWatermark):
                 messages_advance_delivery_until(
                     inbox=inbox, recipient=event.recipient, status=event.status, until=event.until

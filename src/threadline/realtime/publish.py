@@ -11,7 +11,15 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from threadline.events import DomainEvent, InboxHealthChanged, NotificationCreated, SlaBreached, SlaWarning
+from threadline.events import (
+    CallAnswered,
+    CallRinging,
+    DomainEvent,
+    InboxHealthChanged,
+    NotificationCreated,
+    SlaBreached,
+    SlaWarning,
+)
 
 
 def inbox_group(inbox_id: int) -> str:
@@ -40,8 +48,12 @@ def audience(event: DomainEvent) -> list[str]:
         return [workspace_admin_group(event.workspace_id)]
     if isinstance(event, NotificationCreated):
         return [agent_group(event.membership_id)]
+    if isinstance(event, CallRinging):  # the screen pop: only the agents the call concerns
+        return [agent_group(member) for member in event.recipient_ids]
     if event.inbox_id is None:
         return []
+    if isinstance(event, CallAnswered):  # every ringing card closes; the answering agent's screen pops
+        return [inbox_group(event.inbox_id), *(agent_group(member) for member in event.recipient_ids)]
     if isinstance(event, (SlaWarning, SlaBreached)):  # the assignee and the team's leads, wherever they are
         return [inbox_group(event.inbox_id), *(agent_group(member) for member in event.recipient_ids)]
     return [inbox_group(event.inbox_id)]

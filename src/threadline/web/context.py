@@ -25,5 +25,8 @@ def agent_context(request) -> dict:
             "assigned": _("A conversation was assigned to you."),
             "open": pgettext("link to a conversation", "Open"),
             "reconnecting": _("Connection lost. Reconnecting…"),
+            "call_ringing": _("Incoming call: %(caller)s"),
+            "call_unknown": _("unknown caller"),
+            "call_conversations": _("Open conversations:"),
         },
     }

@@ -12,7 +12,6 @@
   const me = Number(document.body.dataset.membership);
   let socket = null;
   let retry = 0;
-  let lastSeq = 0;
   const viewers = new Map(); // membership id -> name
   const typing = new Map(); // membership id -> {name, until}
 
@@ -23,7 +22,9 @@
       retry = 0;
       hideToast(strings.reconnecting);
       if (conversationId) send({ type: "conversation.view", conversation_id: conversationId });
-      if (lastSeq) refreshAll(); // we may have missed events while disconnected
+      // Events published between the page render and this subscription (or while disconnected) were
+      // missed: refetch the live parts once now.
+      refreshAll();
     });
     socket.addEventListener("message", (msg) => handle(JSON.parse(msg.data)));
     socket.addEventListener("close", (event) => {
@@ -39,7 +40,6 @@
   }
 
   function handle(event) {
-    if (event.seq) lastSeq = Math.max(lastSeq, event.seq);
     switch (event.type) {
       case "presence":
         if (event.conversation_id !== conversationId) return;
@@ -56,6 +56,13 @@
       case "notification.created":
         bumpNotifications(event);
         return;
+      case "call.ringing":
+        showCallPop(event);
+        return;
+      case "call.answered":
+      case "call.ended":
+        if (toast.dataset.call === String(event.data.call_id)) hideToast(toast.dataset.text);
+        break;
     }
     if (inboxPage) scheduleListRefresh();
     if (conversationId && event.conversation_id === conversationId) scheduleTimelineRefresh(event);
@@ -70,10 +77,12 @@
   async function refreshList() {
     const container = document.getElementById("conversation-list");
     if (!container) return;
-    const focused = document.activeElement && document.activeElement.dataset.conversation;
     const response = await fetch(container.dataset.refreshUrl, { headers: { "X-Requested-With": "fetch" } });
     if (!response.ok) return;
-    container.innerHTML = await response.text();
+    const html = await response.text();
+    // Read the focus only now: the agent may have moved with j/k while the list was loading.
+    const focused = document.activeElement && document.activeElement.dataset.conversation;
+    container.innerHTML = html;
     if (focused) {
       const again = container.querySelector(`[data-conversation="${focused}"]`);
       if (again) again.focus();
@@ -207,8 +216,40 @@
     showToast(text, `/conversations/${event.conversation_id}/`);
   }
 
+  // --- Screen pop: a ringing call shows the caller and their open conversations (no extra request) -----
+  function showCallPop(event) {
+    const data = event.data;
+    const contact = data.contact;
+    const caller = contact ? [contact.name, contact.number].filter(Boolean).join(" · ") : data.number || strings.call_unknown;
+    const text = strings.call_ringing.replace("%(caller)s", caller);
+    toast.textContent = text;
+    if (data.open_conversations.length) {
+      toast.appendChild(document.createTextNode(" " + strings.call_conversations + " "));
+      const list = document.createElement("ul");
+      for (const conversation of data.open_conversations) {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = `/conversations/${conversation.id}/`;
+        link.textContent = `#${conversation.id} ${conversation.subject || ""} (${conversation.channels.join(", ")})`;
+        item.appendChild(link);
+        list.appendChild(item);
+      }
+      toast.appendChild(list);
+    } else if (event.conversation_id) {
+      const link = document.createElement("a");
+      link.href = `/conversations/${event.conversation_id}/`;
+      link.textContent = " " + strings.open;
+      toast.appendChild(link);
+    }
+    toast.dataset.text = text;
+    toast.dataset.call = String(data.call_id);
+    toast.hidden = false;
+    setTimeout(() => hideToast(text), 30000);
+  }
+
   const toast = document.getElementById("toast");
   function showToast(text, href) {
+    toast.dataset.call = "";
     toast.textContent = text + " ";
     if (href) {
       const link = document.createElement("a");
