@@ -238,3 +238,22 @@ def test_composer_offers_compliant_options_when_the_window_is_closed(client, api
         "tagged": {"send_options": {"tag": "HUMAN_AGENT"}},
         "template": {"send_options": {"template": {"name": "order_update", "language": "it", "parameters": ["Marco", "10234"]}}},
     }
+
+
+@pytest.mark.django_db
+def test_agent_logs_a_conversation_for_a_walk_in_customer(client, api_inbox, private_inbox, agent_member):
+    contact = receive(api_inbox).contact
+    client.force_login(agent_member.user)
+    refused = client.post(f"/contacts/{contact.pk}/conversations/new/", {"inbox": private_inbox.pk, "subject": "x"}, follow=True)
+    assert "Choose an inbox." in refused.content.decode()
+
+    response = client.post(f"/contacts/{contact.pk}/conversations/new/", {
+        "inbox": api_inbox.pk, "subject": "Called about order 10234", "note": "Wants a bigger size; will send the box back.",
+    })
+    from threadline.conversations.models import Conversation
+
+    opened = Conversation.objects.exclude(messages__provider_id="m-1").get()
+    assert response["Location"] == f"/conversations/{opened.pk}/"
+    assert (opened.contact, opened.inbox, opened.assignee, opened.subject) == (contact, api_inbox, agent_member, "Called about order 10234")
+    note = opened.messages.get()
+    assert note.direction == Direction.NOTE and "bigger size" in note.text

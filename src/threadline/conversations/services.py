@@ -179,6 +179,44 @@ def _store_inbound_attachments(message: Message, inbound: InboundMessage, inbox:
         message.save(update_fields=["html"])
 
 
+def conversation_open(
+    *, contact: Contact, inbox: Inbox, actor: Membership, subject: str = "", note: str = ""
+) -> Conversation:
+    """Open a conversation on a customer's behalf (a call, a walk-in, a letter), assigned to the agent.
+
+    The agent's summary becomes an internal note; replies go out on ``inbox``.
+    Publishes: ConversationCreated, ConversationAssigned, MessageCreated (the note).
+    """
+    if contact.workspace_id != inbox.workspace_id or actor.workspace_id != inbox.workspace_id:
+        raise ConversationError(_("That inbox belongs to another workspace."))
+    if inbox.state == InboxState.CLOSED:
+        raise ConversationError(_("This inbox is closed and can no longer send messages."))
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            workspace_id=inbox.workspace_id,
+            contact=contact,
+            inbox=inbox,
+            team=inbox.default_team,
+            language=contact.language,
+            subject=subject.strip()[:500],
+            last_activity_at=timezone.now(),
+        )
+        events.record(
+            events.ConversationCreated(
+                workspace_id=inbox.workspace_id,
+                conversation_id=conversation.pk,
+                inbox_id=inbox.pk,
+                actor_id=actor.pk,
+                contact_id=contact.pk,
+                channel_kind=inbox.kind,
+            )
+        )
+        conversation_assign(conversation=conversation, assignee=actor, actor=actor)
+        if note.strip():
+            note_add(conversation=conversation, text=note, author=actor)
+    return conversation
+
+
 def _active_conversation(contact: Contact) -> Conversation | None:
     return (
         Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES)

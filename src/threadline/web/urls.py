@@ -19,6 +19,7 @@ urlpatterns = [
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
     path("contacts/<int:pk>/merge/", contacts.contact_merge_view, name="contact_merge"),
+    path("contacts/<int:pk>/conversations/new/", contacts.contact_open_conversation, name="contact_open_conversation"),
     path("contacts/<int:pk>/export/", contacts.contact_export_view, name="contact_export"),
     path("contacts/<int:pk>/erase/", contacts.contact_erase_view, name="contact_erase"),
     path("contacts/<int:pk>/merges/<int:merge_id>/undo/", contacts.contact_unmerge_view, name="contact_unmerge"),

@@ -29,7 +29,8 @@ from threadline.contacts.services import (
     merge_suggestion_dismiss,
     merge_suggestions_find,
 )
-from threadline.conversations.selectors import conversation_list_for
+from threadline.conversations.selectors import conversation_list_for, inbox_list_for
+from threadline.conversations.services import ConversationError, conversation_open
 from threadline.core.permissions import is_admin
 from threadline.web.access import agent_required
 
@@ -79,6 +80,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conversations": conversations,
         "suggestions": merge_suggestions_for(request.membership, contact),
         "merges": merge_history_for(contact),
+        "inboxes": inbox_list_for(request.membership),
     }
     return render(request, "web/contact.html", context)
 
@@ -161,3 +163,24 @@ def contact_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
         _("The contact was erased: %(messages)d messages redacted, %(identities)d identities removed.") % counts,
     )
     return redirect("web:contact", pk=contact.pk)
+
+
+@require_POST
+@agent_required
+def contact_open_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a conversation for the customer (a call, a walk-in) on one of the agent's inboxes."""
+    contact = _contact(request, pk)
+    inbox_id = request.POST.get("inbox", "")
+    inbox = next((i for i in inbox_list_for(request.membership) if str(i.pk) == inbox_id), None)
+    if inbox is None:
+        messages.error(request, _("Choose an inbox."))
+        return redirect("web:contact", pk=contact.pk)
+    try:
+        conversation = conversation_open(
+            contact=contact, inbox=inbox, actor=request.membership,
+            subject=request.POST.get("subject", ""), note=request.POST.get("note", ""),
+        )
+    except ConversationError as error:
+        messages.error(request, str(error))
+        return redirect("web:contact", pk=contact.pk)
+    return redirect("web:conversation", pk=conversation.pk)
