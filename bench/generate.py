@@ -51,7 +51,7 @@ ASSIGNED_SHARE = {"open": 0.7, "pending": 0.95, "snoozed": 0.95, "resolved": 0.9
 
 
 def _weighted(pairs):
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=True)
     return list(values), list(weights)
 
 
@@ -129,7 +129,7 @@ class WorkspaceGenerator:
         first = _ts(starts[0])
         rows.contacts.append((contact_id, self.t.workspace_id, name, lang, "{}", first, _ts(start)))
         self._identities(rows, contact_id, lang, slug, sorted(set(inboxes)), first)
-        for position, (inbox, begun) in enumerate(zip(inboxes, starts)):
+        for position, (inbox, begun) in enumerate(zip(inboxes, starts, strict=True)):
             latest = position == count - 1
             status = rng.choices(*_weighted(ACTIVE_STATUSES))[0] if (latest and active) else "resolved"
             self._conversation(rows, contact_id, lang, inbox, begun, status)
@@ -248,7 +248,7 @@ def secondary_indexes(conn, table: str) -> list[tuple[str, str]]:
 
 def rebuild_indexes(conn, indexes: list[tuple[str, str]], progress) -> None:
     conn.execute("SET maintenance_work_mem = '512MB'")
-    for name, definition in progress(indexes, desc="rebuilding indexes", unit="index"):
+    for _name, definition in progress(indexes, desc="rebuilding indexes", unit="index"):
         conn.execute(definition)
         conn.commit()
 
@@ -332,7 +332,8 @@ def _load(conn, generator: WorkspaceGenerator, specs: dict[str, TableSpec], args
         while remaining > 0:
             size = min(args.chunk, remaining)
             rows = generator.chunk(size)
-            for label, batch in zip(COLUMNS, (rows.contacts, rows.identities, rows.conversations, rows.messages)):
+            batches = (rows.contacts, rows.identities, rows.conversations, rows.messages)
+            for label, batch in zip(COLUMNS, batches, strict=True):
                 copy_rows(conn, specs[label], batch)
                 counts[label] += len(batch)
             conn.commit()

@@ -28,6 +28,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
@@ -248,6 +249,30 @@ def raw_commits(target: targets.Target, *, concurrency: int, seconds: float, tag
     return len(flat) / elapsed, flat
 
 
+class ConnectionPeak:
+    """Samples the target database's open PostgreSQL connections twice a second; keeps the peak."""
+
+    def __init__(self, target: targets.Target):
+        self.target, self.peak, self._stop = target, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "ConnectionPeak":
+        if not self.target.is_sqlite:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.target.database, autocommit=True) as conn:
+            while not self._stop.wait(0.5):
+                count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+                self.peak = max(self.peak, count.fetchone()[0] - 1)
+
+
 # --- The scenario --------------------------------------------------------------------------------------
 
 
@@ -261,18 +286,21 @@ def measure(target: targets.Target, args: argparse.Namespace, report: Report) ->
     for run in range(args.runs):
         tag = f"r{run}-{int(time.time())}"
         raw_rate, raw_lat = raw_commits(target, concurrency=args.concurrency, seconds=args.baseline_seconds, tag=tag)
-        closed = asyncio.run(closed_loop(target, messages=args.messages, concurrency=args.concurrency, tag=tag))
-        opened = asyncio.run(open_loop(target, rate=args.rate, seconds=args.seconds, tag=f"{tag}-o"))
+        with ConnectionPeak(target) as connections:
+            closed = asyncio.run(closed_loop(target, messages=args.messages, concurrency=args.concurrency, tag=tag))
+            opened = asyncio.run(open_loop(target, rate=args.rate, seconds=args.seconds, tag=f"{tag}-o"))
         closed_d, open_d, raw_d = (Distribution.of(closed.latencies_ms), Distribution.of(opened.latencies_ms),
                                    Distribution.of(raw_lat))
         keep("raw", raw_rate), keep("raw_p99", raw_d.p99)
         keep("e2e", closed.throughput), keep("accept", closed.accept_rate)
         keep("ratio", closed.throughput / raw_rate), keep("c_p50", closed_d.p50), keep("c_p99", closed_d.p99)
         keep("o_rate", opened.throughput), keep("o_p50", open_d.p50), keep("o_p99", open_d.p99)
+        keep("failed", len(closed.errors) + len(opened.errors)), keep("connections", connections.peak)
         errors = closed.errors + opened.errors
         report.line(f"run {run + 1}: raw {raw_rate:,.0f}/s, e2e {closed.throughput:,.1f}/s "
                     f"(accepted {closed.accept_rate:,.0f}/s), p99 {closed_d.p99:.0f} ms; at {args.rate:.0f}/s offered: "
-                    f"p50 {open_d.p50:.0f} ms p99 {open_d.p99:.0f} ms" + (f"; errors: {errors[:3]}" if errors else ""))
+                    f"p50 {open_d.p50:.0f} ms p99 {open_d.p99:.0f} ms"
+                    + (f"; errors: {dict(Counter(errors))}" if errors else ""))
     c = args.concurrency
     report.figure(f"raw single-row commits ({c} threads)", per_run["raw"], "rows/s")
     report.figure("raw commit latency p99", per_run["raw_p99"], "ms")
@@ -285,6 +313,9 @@ def measure(target: targets.Target, args: argparse.Namespace, report: Report) ->
     report.figure(f"at {args.rate:.0f} msg/s offered: delivered", per_run["o_rate"], "msg/s")
     report.figure(f"at {args.rate:.0f} msg/s offered: latency p50", per_run["o_p50"], "ms")
     report.figure(f"at {args.rate:.0f} msg/s offered: latency p99", per_run["o_p99"], "ms", target=Target(50))
+    report.figure("failed webhook requests (both loads)", per_run["failed"], "requests")
+    if not target.is_sqlite:
+        report.figure("peak PostgreSQL connections (web + worker)", per_run["connections"], "conns")
 
 
 def run_target(kind: str, args: argparse.Namespace) -> Report:

@@ -116,7 +116,8 @@ class Report:
         runs = [float(v) for v in runs]
         mid = median(runs)
         fig = Figure(self.scenario, name, unit, runs, mid, spread_pct(runs), note=note)
-        parts = [f"  {name:<46} {_fmt(mid):>10} {unit:<8} ±{fig.spread_pct:4.0f}%  runs[{', '.join(_fmt(v) for v in runs)}]"]
+        each = ", ".join(_fmt(v) for v in runs)
+        parts = [f"  {name:<46} {_fmt(mid):>10} {unit:<8} ±{fig.spread_pct:4.0f}%  runs[{each}]"]
         if baseline:
             fig.baseline = median([float(v) for v in baseline])
             fig.ratio = mid / fig.baseline if fig.baseline else math.nan

@@ -45,7 +45,7 @@ class Target:
         return "\n".join(p.read_text()[-2000:] for p in sorted(self.data_dir.glob("*.log")))
 
 
-def _prepare(env: dict[str, str]) -> dict:
+def prepare(env: dict[str, str]) -> dict:
     """Migrate and create the minimal workspace (owner token, one API inbox) in the target's database."""
     procs.run_manage(["migrate", "-v0"], env)
     done = subprocess.run([sys.executable, "-m", "bench.workspace"], env=env, cwd=procs.ROOT, capture_output=True,
@@ -58,7 +58,7 @@ def _prepare(env: dict[str, str]) -> dict:
 def embedded(*, extra_env: dict[str, str] | None = None) -> Target:
     data_dir = Path(tempfile.mkdtemp(prefix="threadline-bench-run-"))
     env = procs.server_env(data_dir, **(extra_env or {}))
-    workspace = _prepare(env)
+    workspace = prepare(env)
     port = procs.free_port()
     target = Target("threadline run (SQLite)", f"http://127.0.0.1:{port}", data_dir, env, workspace,
                     str(data_dir / "threadline.sqlite3"))
@@ -74,7 +74,7 @@ def scaled_out(*, workers: int = 1, extra_env: dict[str, str] | None = None,
     url = procs.create_database(db_name, fresh=True)
     procs.flush_bench_redis()
     env = procs.server_env(data_dir, DATABASE_URL=url, REDIS_URL=procs.REDIS_URL, **(extra_env or {}))
-    workspace = _prepare(env)
+    workspace = prepare(env)
     port = procs.free_port()
     target = Target(f"threadline web + {workers} worker (PostgreSQL + Redis)", f"http://127.0.0.1:{port}",
                     data_dir, env, workspace, url)

@@ -129,8 +129,9 @@ NAMES = {
            ("Chiara Esposito", "chiara.esposito"), ("Francesca Ricci", "francesca.ricci")),
     "de": (("Anna Müller", "anna.mueller"), ("Lukas Schmidt", "lukas.schmidt"), ("Jürgen Weiß", "juergen.weiss"),
            ("Sophie Becker", "sophie.becker"), ("Jonas Fischer", "jonas.fischer")),
-    "az": (("Leyla Məmmədova", "leyla.mammadova"), ("Elvin Əliyev", "elvin.aliyev"), ("Aysel Hüseynova", "aysel.huseynova"),
-           ("Rəşad Quliyev", "rashad.guliyev"), ("Nərgiz İsmayılova", "nargiz.ismayilova")),
+    "az": (("Leyla Məmmədova", "leyla.mammadova"), ("Elvin Əliyev", "elvin.aliyev"),
+           ("Aysel Hüseynova", "aysel.huseynova"), ("Rəşad Quliyev", "rashad.guliyev"),
+           ("Nərgiz İsmayılova", "nargiz.ismayilova")),
 }
 
 EMAIL_DOMAINS = {
