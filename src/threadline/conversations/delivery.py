@@ -189,10 +189,10 @@ def outbound_sweep(*, now: dt.datetime | None = None) -> int:
         direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.QUEUED, provider_id__isnull=True
     )
     queued.filter(claimed_at__lt=stale).update(claimed_at=None)
-    grace = now - dt.timedelta(seconds=settings.THREADLINE_SWEEP_SECONDS)
+    lost = now - dt.timedelta(seconds=settings.THREADLINE_STALE_SECONDS)  # see ingest.services.delivery_sweep
     due = list(
         queued.filter(claimed_at__isnull=True)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=grace))
+        .filter(Q(next_attempt_at__lte=lost) | Q(next_attempt_at__isnull=True, created_at__lte=lost))
         .values_list("pk", flat=True)[:500]
     )
     for message_id in due:

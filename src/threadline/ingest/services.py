@@ -150,10 +150,12 @@ def delivery_sweep(*, now: dt.datetime | None = None) -> int:
     RawDelivery.objects.filter(state=DeliveryState.PROCESSING, started_at__lt=stale).update(
         state=DeliveryState.PENDING, next_attempt_at=None
     )
-    grace = now - dt.timedelta(seconds=settings.THREADLINE_SWEEP_SECONDS)
+    # Only work whose job is evidently lost: due (or received) longer ago than a job can take to start.
+    # Anything younger still has its job in the queue, and enqueuing it again only costs a wasted run.
+    lost = now - dt.timedelta(seconds=settings.THREADLINE_STALE_SECONDS)
     due = list(
         RawDelivery.objects.filter(state=DeliveryState.PENDING)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, received_at__lte=grace))
+        .filter(Q(next_attempt_at__lte=lost) | Q(next_attempt_at__isnull=True, received_at__lte=lost))
         .values_list("pk", flat=True)[:500]
     )
     for delivery_id in due:
