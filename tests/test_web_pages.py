@@ -257,3 +257,22 @@ def test_agent_logs_a_conversation_for_a_walk_in_customer(client, api_inbox, pri
     assert (opened.contact, opened.inbox, opened.assignee, opened.subject) == (contact, api_inbox, agent_member, "Called about order 10234")
     note = opened.messages.get()
     assert note.direction == Direction.NOTE and "bigger size" in note.text
+
+
+@pytest.mark.django_db
+def test_password_reset_by_email_lets_the_agent_choose_a_new_password(client, agent_member):
+    import re as regex
+
+    from django.core import mail
+
+    agent_member.user.email = "bruno@shop.example"
+    agent_member.user.save()
+    client.post("/accounts/password/reset/", {"email": "bruno@shop.example"})
+    [message] = mail.outbox
+    link = regex.search(r"http://[^\s]+/accounts/password/reset/key/[^\s]+", message.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form = client.get("/" + path, follow=True)
+    action = form.redirect_chain[-1][0] if form.redirect_chain else "/" + path
+    client.post(action, {"password1": "a-new-Long-passphrase-42", "password2": "a-new-Long-passphrase-42"})
+    agent_member.user.refresh_from_db()
+    assert agent_member.user.check_password("a-new-Long-passphrase-42")
