@@ -25,6 +25,7 @@ class RoutingForm(forms.Form):
 class AssignmentSettingsForm(RoutingForm):
     mode = forms.ChoiceField(label=_("Assignment"), choices=AssignmentMode.choices)
     sla_warning_percent = forms.IntegerField(
+        # xgettext:no-python-format
         label=_("Warn at (% of an SLA target)"),
         min_value=1,
         max_value=99,

@@ -37,6 +37,7 @@ class RoutingSettings(models.Model):
     )
     # channel kind → how much of an agent's capacity one conversation uses (default 1).
     channel_weights = models.JSONField(_("channel weights"), default=dict, blank=True)
+    # xgettext:no-python-format
     sla_warning_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=80)
     csat_enabled = models.BooleanField(_("send a satisfaction survey after resolution"), default=True)
 
