@@ -143,3 +143,22 @@ def test_token_only_works_in_its_own_workspace(agent_api, agent_member):
 
     assert agent_api.get("/api/me", **{"X-Threadline-Workspace": str(agent_member.workspace_id)}).status_code == 200
     assert agent_api.get("/api/me", **{"X-Threadline-Workspace": str(other.pk)}).status_code == 403
+
+
+def test_token_last_use_is_recorded_at_most_every_few_minutes(agent_member):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from threadline.core.models import ApiToken
+    from threadline.core.tokens import api_token_authenticate, api_token_create
+
+    token = api_token_create(membership=agent_member, name="cli")
+    assert api_token_authenticate(token) == agent_member
+    first = ApiToken.objects.get().last_used_at
+    assert first is not None
+    api_token_authenticate(token)
+    assert ApiToken.objects.get().last_used_at == first  # no write on every request
+    ApiToken.objects.update(last_used_at=timezone.now() - dt.timedelta(minutes=10))
+    api_token_authenticate(token)
+    assert ApiToken.objects.get().last_used_at > first
