@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.run --quick            # fewer runs and smaller loads: a smoke test
 
 Scenarios: ``ingest`` (1), ``sockets`` (2), ``inbox`` (3; needs the databases from ``bench.generate``),
-``search`` (4; not yet), ``memory`` (5). Each is also a module of its own with more options
+``search`` (4), ``memory`` (5). Each is also a module of its own with more options
 (``python -m bench.<scenario> --help``). Figures land in ``bench/results/*.json``.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 
 from bench import procs
-from bench.stats import header
 
 SCENARIOS = ("ingest", "sockets", "inbox", "search", "memory")
 QUICK = {
@@ -22,12 +21,14 @@ QUICK = {
     "sockets": ["--runs", "1", "--levels", "500", "--hold", "3", "--variants", "threadline-web", "floor"],
     "inbox": ["--runs", "1", "--per-run", "20", "--scales", "10k"],
     "memory": ["--runs", "1", "--settle", "2"],
+    "search": ["--runs", "1", "--per-run", "2", "--messages", "2000", "--articles", "100"],
 }
 
 
-def search(_argv: list[str]) -> None:
-    header("4. Search latency")
-    print("  not yet: search does not exist (no FTS5 / PostgreSQL full-text index to measure)")
+def search(argv: list[str]) -> None:
+    from bench import search_latency
+
+    search_latency.main(argv)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -168,6 +168,8 @@ EXTRA_SERVICE_MODULES: dict[str, str] = {
     "conversations/triage.py": "triage services (priority, labels), split from services.py for size",
     "conversations/media.py": "the inbound media download service, split from services.py for size",
     "contacts/privacy.py": "privacy services (export, erase), split from services.py for size",
+    "contacts/verification.py": "identity capture by one-time code, split from services.py for size",
+    "conversations/merging.py": "conversation merge, split and undo, split from services.py for size",
 }
 
 

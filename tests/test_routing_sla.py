@@ -256,3 +256,15 @@ def test_inbox_sorted_by_sla_due_pages_through_every_conversation(client, worksp
     seen = [c.pk for c in first.context["page"].items] + [c.pk for c in second.context["page"].items]
     assert len(seen) == 35 and len(set(seen)) == 35
     assert first.context["page"].items[0].contact.name == "C00"
+
+
+def test_targets_an_admin_set_before_routing_first_ran_are_kept(workspace):
+    from threadline.routing.models import RoutingSettings, SlaPolicy
+    from threadline.routing.services.config import routing_settings_ensure, sla_policy_save
+
+    sla_policy_save(workspace=workspace, channel_kind="messenger", priority="", first_response_minutes=30,
+                    next_response_minutes=None, resolution_minutes=None)
+    assert not RoutingSettings.objects.filter(workspace=workspace).exists()
+    assert routing_settings_ensure(workspace_id=workspace.pk).workspace_id == workspace.pk
+    assert SlaPolicy.objects.get(workspace=workspace, channel_kind="messenger").first_response_minutes == 30
+    assert SlaPolicy.objects.filter(workspace=workspace).count() > 1  # the other channels got the defaults

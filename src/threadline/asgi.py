@@ -12,10 +12,12 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_application = get_asgi_application()
 
 from threadline.realtime.routing import websocket_urlpatterns  # noqa: E402
+from threadline.widget.routing import with_widget  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # /ws/widget/ is for visitors on customers' sites: it checks their Origin against the inbox itself.
+        "websocket": with_widget(AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )

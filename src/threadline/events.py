@@ -204,7 +204,8 @@ class CsatRecorded(DomainEvent):
 class CallRinging(DomainEvent):
     """A phone call rings: the screen pop. ``recipient_ids``: the agents it concerns (matched by extension or
     user, else the online agents of the inbox). ``contact`` is the caller's card (id, name, number) and
-    ``open_conversations`` up to five of their open conversations on any channel, so no extra request is needed."""
+    ``open_conversations`` up to five of their open conversations on any channel, so no extra request is needed;
+    the most recent carry a short ``preview`` of their last messages (``calls.selectors.conversation_preview``)."""
 
     kind = "call.ringing"
     call_id: int
@@ -213,6 +214,9 @@ class CallRinging(DomainEvent):
     contact: dict[str, Any] | None
     open_conversations: list[dict[str, Any]]
     recipient_ids: list[int]
+    # An unknown number: contacts it may belong to, best first, with reasons (calls/linking.py).
+    likely_contacts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    unknown_caller: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -224,6 +228,21 @@ class CallAnswered(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CallerLinked(DomainEvent):
+    """An agent linked an unknown caller's number to a contact: the number joined ``contact_id`` (verified
+    only if the agent confirmed it) and the call's conversations moved there from ``previous_contact_id``."""
+
+    kind = "call.caller_linked"
+    call_id: int
+    contact_id: int
+    previous_contact_id: int
+    number: str
+    verified: bool
+    moved_conversation_ids: list[int]
+    moved_identity_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallEnded(DomainEvent):
     """A call ended; ``outcome`` is completed, missed, busy or failed. A missed call leaves a callback item."""
 
@@ -232,6 +251,69 @@ class CallEnded(DomainEvent):
     outcome: str
     duration: int | None = None
 
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdentityVerificationStarted(DomainEvent):
+    """A one-time code went out to an email address or phone number; ``masked`` is safe to show (a…@…)."""
+
+    kind = "identity.verification_started"
+    verification_id: int
+    identity_kind: str
+    masked: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdentityVerified(DomainEvent):
+    """The customer typed the right code: the identity is verified on ``contact_id`` (``merge_id``: the contact
+    that already held it was merged in)."""
+
+    kind = "identity.verified"
+    verification_id: int
+    identity_kind: str
+    masked: str
+    contact_id: int
+    merge_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationsMerged(DomainEvent):
+    """Conversation ``source_id`` was merged into ``conversation_id`` (recorded on both)."""
+
+    kind = "conversation.merged"
+    merge_id: int
+    target_id: int
+    source_id: int
+    moved: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationSplit(DomainEvent):
+    """Messages moved from ``source_id`` into the new conversation ``target_id`` (recorded on both)."""
+
+    kind = "conversation.split"
+    merge_id: int
+    target_id: int
+    source_id: int
+    moved: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationUnmerged(DomainEvent):
+    """A conversation merge was undone: the moved messages are back in ``source_id``."""
+
+    kind = "conversation.unmerged"
+    merge_id: int
+    target_id: int
+    source_id: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BotHandedOver(DomainEvent):
+    """The bot stopped handling the conversation (``reason``: requested, low_confidence, misses, limit,
+    agent_joined, not_for_bot, error, disabled); routing takes it from here."""
+
+    kind = "bot.handed_over"
+    reason: str
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ConversationCreated,
@@ -251,6 +333,13 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     CallRinging,
     CallAnswered,
     CallEnded,
+    CallerLinked,
+    IdentityVerificationStarted,
+    IdentityVerified,
+    ConversationsMerged,
+    ConversationSplit,
+    ConversationUnmerged,
+    BotHandedOver,
 )
 
 

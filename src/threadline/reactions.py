@@ -13,6 +13,8 @@ from threadline import events
 from threadline.jobs import enqueue_on_commit
 from threadline.realtime.publish import publish
 from threadline.routing import tasks as routing_tasks
+from threadline.search import reactions as search_reactions
+from threadline.webform import reactions as webform_reactions
 
 logger = logging.getLogger(__name__)
 
@@ -65,19 +67,75 @@ def refresh_sla_for_message(event: events.DomainEvent) -> None:
         refresh_sla(event)
 
 
+# --- Identity capture (threadline.contacts.verification) -----------------------------------------------
+
+
+def check_identity_in_message(event: events.DomainEvent) -> None:
+    """An inbound message may carry a pending one-time code or an email address another contact has."""
+    if not isinstance(event, events.MessageCreated) or event.message.get("direction") != "inbound":
+        return
+    from threadline.contacts.verification import verification_check_message
+
+    try:
+        verification_check_message(
+            conversation_id=event.conversation_id, message_id=event.message["id"], text=event.message.get("text", "")
+        )
+    except Exception:
+        # Never let identity capture break message intake; the bot or an agent can still check the code.
+        logger.exception("identity check failed for conversation=%s", event.conversation_id)
+
+
+def refresh_after_conversation_merge(event: events.DomainEvent) -> None:
+    """Messages moved between conversations: both SLA clocks are recomputed and freed capacity is handed out."""
+    for conversation_id in {event.target_id, event.source_id}:
+        enqueue_on_commit(routing_tasks.sla_check, conversation_id)
+    enqueue_on_commit(routing_tasks.drain_queue, event.workspace_id)
+
+
+# --- The bot (threadline.bot) ----------------------------------------------------------------------------
+
+
+def bot_answer(event: events.DomainEvent) -> None:
+    """A customer's message on an inbox with the bot on: the bot job decides whether and how to answer."""
+    if not isinstance(event, events.MessageCreated):
+        return
+    message = event.message
+    if message.get("direction") != "inbound" or message.get("author_kind") != "contact":
+        return
+    from threadline.bot import tasks as bot_tasks
+    from threadline.bot.selectors import bot_enabled_for_inbox, bot_session_for
+
+    session = bot_session_for(event.conversation_id)
+    if session is not None and session.state == "handed_over":
+        return
+    if session is not None or bot_enabled_for_inbox(message["inbox_id"]):
+        enqueue_on_commit(bot_tasks.bot_respond, message["id"])
+
+
+# --- Website live chat (threadline.widget) -----------------------------------------------------------
+
+
+def email_widget_reply_if_unread(event: events.DomainEvent) -> None:
+    """A widget reply reached the visitor's sockets: if it stays unread, it follows by email (continuity)."""
+    if isinstance(event, events.MessageDeliveryChanged):
+        from threadline.widget.services import continuity_react
+
+        continuity_react(message_id=event.message_id, delivery_status=event.delivery_status)
+
+
 # Bot and automation jobs are added here as they land.
 REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
-    events.ConversationCreated: (route, refresh_sla),
-    events.MessageCreated: (refresh_sla_for_message,),
-    events.MessageUpdated: (),
-    events.MessageDeliveryChanged: (),
+    events.ConversationCreated: (route, refresh_sla, webform_reactions.confirm_new_submission, search_reactions.index_new_contact),
+    events.MessageCreated: (refresh_sla_for_message, check_identity_in_message, bot_answer, search_reactions.index_message),
+    events.MessageUpdated: (search_reactions.index_message,),
+    events.MessageDeliveryChanged: (email_widget_reply_if_unread,),
     events.ConversationAssigned: (drain_queue_if_capacity_freed,),
     events.ConversationStatusChanged: (refresh_sla, drain_queue_if_capacity_freed, route_if_reopened, send_csat_if_resolved),
     events.ConversationUpdated: (refresh_sla,),
     events.NotificationCreated: (),
-    events.ContactsMerged: (),
-    events.ContactUnmerged: (),
-    events.ContactErased: (),
+    events.ContactsMerged: (search_reactions.index_merged_contacts,),
+    events.ContactUnmerged: (search_reactions.index_merged_contacts,),
+    events.ContactErased: (search_reactions.index_merged_contacts,),
     events.AgentPresenceChanged: (react_to_presence,),
     events.InboxHealthChanged: (),
     events.ConversationRouted: (),
@@ -88,6 +146,13 @@ REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
     events.CallRinging: (),
     events.CallAnswered: (),
     events.CallEnded: (),
+    events.CallerLinked: (),
+    events.IdentityVerificationStarted: (),
+    events.IdentityVerified: (search_reactions.index_merged_contacts,),
+    events.ConversationsMerged: (refresh_after_conversation_merge, search_reactions.index_moved_messages),
+    events.ConversationSplit: (refresh_after_conversation_merge, search_reactions.index_moved_messages),
+    events.ConversationUnmerged: (refresh_after_conversation_merge, search_reactions.index_moved_messages),
+    events.BotHandedOver: (route,),
 }
 
 

@@ -71,6 +71,11 @@ INSTALLED_APPS = [
     "threadline.routing",
     "threadline.calls",
     "threadline.api",
+    "threadline.widget",
+    "threadline.search",
+    "threadline.knowledge",
+    "threadline.bot",
+    "threadline.webform",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +253,10 @@ THREADLINE_SWEEP_SECONDS = float(os.environ.get("THREADLINE_SWEEP_SECONDS", "15"
 THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SECONDS", "0.2"))
 # Largest attachment stored (inbound media downloads and uploads), in bytes.
 THREADLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("THREADLINE_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
+# Website chat: a widget reply still unread after this many seconds follows by email (docs/channels/livechat.md).
+THREADLINE_WIDGET_EMAIL_AFTER_SECONDS = int(os.environ.get("THREADLINE_WIDGET_EMAIL_AFTER_SECONDS", "120"))
+# Website chat: multiplies the widget's rate limits (per visitor and per IP), e.g. behind a large NAT.
+THREADLINE_WIDGET_RATE_SCALE = float(os.environ.get("THREADLINE_WIDGET_RATE_SCALE", "1"))
 # Default region for phone numbers written without a country code (ISO 3166 code), e.g. "TH" or "IT".
 THREADLINE_DEFAULT_REGION = os.environ.get("THREADLINE_DEFAULT_REGION", "US")
 # `threadline demo` sets this: the customer simulator and the providers' stand-in are mounted.

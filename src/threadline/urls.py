@@ -9,21 +9,26 @@ from threadline.api.api import api
 from threadline.demo import provider
 from threadline.demo.views import demo_integration, simulator
 from threadline.ingest.views import webhook
+from threadline.widget.views import demo_host_page
 
 # The Django admin signs in through the same page as agents (rate limits and two-factor included).
 admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("webhooks/<slug:kind>/<str:public_id>", webhook, name="webhook"),
+    path("api/widget/v1/", include("threadline.widget.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("help/", include("threadline.knowledge.urls")),
     path("demo/integration/<str:public_id>", demo_integration, name="demo-integration"),
+    path("forms/", include("threadline.webform.urls")),
 ]
 
 if settings.THREADLINE_DEMO:
     urlpatterns += [
         path("demo/simulator/", simulator, name="demo-simulator"),
+        path("demo/widget-test/", demo_host_page, name="demo-widget-test"),
         path("demo/provider/meta/<path:rest>", provider.meta),
         path("demo/provider/telegram/<str:token>/<str:method>", provider.telegram),
         path("demo/provider/twilio/2010-04-01/Accounts/<str:account>.json", provider.twilio),

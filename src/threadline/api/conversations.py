@@ -26,15 +26,17 @@ from threadline.api.schemas import (
     bounded_text,
     responses,
 )
-from threadline.conversations import services
-from threadline.conversations.models import Conversation, Priority, Status
+from threadline.conversations import merging, services
+from threadline.conversations.models import Conversation, Message, Priority, Status
 from threadline.conversations.payloads import message_payload
 from threadline.conversations.selectors import (
     agent_get,
     conversation_detail_for,
     conversation_get_for,
     conversation_list_for,
+    conversation_merge_get_for,
     inbox_get_for,
+    message_get_for,
     message_list_for,
     team_get,
 )
@@ -226,6 +228,94 @@ def conversation_status(request: HttpRequest, conversation_id: PathId, payload: 
         conversation=conversation, status=payload.status.value, actor=membership, snooze_until=payload.snooze_until
     )
     return conversation_detail_for(membership, conversation_id)
+
+
+# --- Merge, split and identity capture ------------------------------------------------------------------
+
+
+class MergeIn(Schema):
+    source_id: Id = Field(description="The conversation to merge into this one (same customer); it becomes a tombstone.")
+
+
+class SplitIn(Schema):
+    message_id: Id = Field(description="This message and every later one move into a new conversation.")
+
+
+class ConversationMergeOut(Schema):
+    id: int
+    kind: str = Field(description="merge or split")
+    target_id: int
+    source_id: int
+    moved_message_ids: list[int]
+    created_at: dt.datetime
+    undone_at: dt.datetime | None
+
+
+class VerificationIn(Schema):
+    kind: str = Field(pattern=r"^(email|phone)$", description="email or phone")
+    value: bounded_text(320, min_length=1)
+
+
+class VerificationOut(Schema):
+    id: int
+    kind: str
+    value: str
+    state: str
+    expires_at: dt.datetime
+    attempts: int
+
+
+@router.post("/{conversation_id}/merge", response=responses(200, ConversationMergeOut, lookup=True),
+             summary="Merge another conversation into this one")
+def conversation_merge(request: HttpRequest, conversation_id: PathId, payload: MergeIn):
+    """Moves the other conversation's messages, calls and labels here; undo with POST /conversations/merges/{id}/undo."""
+    membership: Membership = request.auth
+    target = conversation_get_for(membership, conversation_id)
+    try:
+        source = conversation_get_for(membership, payload.source_id)
+    except Conversation.DoesNotExist:
+        raise ApiError(400, _("There is no conversation with that number that you can see.")) from None
+    return merging.conversation_merge(target=target, source=source, actor=membership)
+
+
+@router.post("/{conversation_id}/split", response=responses(201, ConversationDetailOut, lookup=True),
+             summary="Split a conversation from a message onward")
+def conversation_split(request: HttpRequest, conversation_id: PathId, payload: SplitIn):
+    """Returns the new conversation that holds the chosen message and every later one."""
+    membership: Membership = request.auth
+    conversation = conversation_get_for(membership, conversation_id)
+    try:
+        message = message_get_for(conversation, payload.message_id)
+    except Message.DoesNotExist:
+        raise ApiError(400, _("That message is not part of this conversation.")) from None
+    new = merging.conversation_split(conversation=conversation, from_message=message, actor=membership)
+    return WithStatus(201, conversation_detail_for(membership, new.pk))
+
+
+@router.post("/merges/{merge_id}/undo", response=responses(200, ConversationMergeOut, lookup=True),
+             summary="Undo a conversation merge or split")
+def conversation_unmerge(request: HttpRequest, merge_id: PathId):
+    membership: Membership = request.auth
+    record = conversation_merge_get_for(membership, merge_id)
+    merging.conversation_unmerge(merge=record, actor=membership)
+    record.refresh_from_db()
+    return record
+
+
+@router.post("/{conversation_id}/verifications", response=responses(201, VerificationOut, lookup=True),
+             summary="Verify an email or phone by a one-time code")
+def conversation_verify(request: HttpRequest, conversation_id: PathId, payload: VerificationIn):
+    """Sends a 6-digit code on that channel; the customer types it back in this conversation."""
+    from threadline.contacts.verification import VerificationError, verification_start
+
+    membership: Membership = request.auth
+    conversation = conversation_get_for(membership, conversation_id)
+    try:
+        verification = verification_start(conversation=conversation, kind=payload.kind, value=payload.value,
+                                          actor=membership)
+    except VerificationError as error:
+        raise ApiError(400, str(error)) from None
+    return WithStatus(201, verification)
 
 
 # --- References in request bodies: unknown or invisible ones are a 400 about the body, not a 404 ----------

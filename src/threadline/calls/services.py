@@ -15,17 +15,20 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from threadline import events
+from threadline.calls.linking import caller_is_unknown, caller_number, likely_contacts_for_call
 from threadline.calls.models import STATE_ORDER, Call, CallState
 from threadline.calls.selectors import (
     agents_for_ringing_call,
     agents_matching,
     open_conversations_card,
+    visible_to_all,
 )
 from threadline.connectors.base import CallEvent, InboundMessage
-from threadline.conversations.models import AuthorKind, Direction, Message
+from threadline.contacts.models import Contact
+from threadline.conversations.models import AuthorKind, Conversation, Direction, Message
 from threadline.conversations.payloads import message_payload
 from threadline.conversations.services import message_receive
-from threadline.core.models import Inbox
+from threadline.core.models import Inbox, Membership
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +131,8 @@ def _announce_ringing(call: Call, event: CallEvent) -> None:
         call_id=call.pk, direction=call.direction,
         number=event.caller.value if event.caller else "", contact=card,
         open_conversations=conversations, recipient_ids=[member.pk for member in recipients],
+        likely_contacts=likely_contacts_for_call(call, visible_inbox_ids=visible_to_all(recipients)),
+        unknown_caller=caller_is_unknown(contact),
     ))
 
 
@@ -180,3 +185,59 @@ def _leave_callback(call: Call) -> None:
         inbox_id=callback.conversation.inbox_id,
         message=message_payload(callback),
     ))
+
+
+# --- An unknown caller: link the number to a contact in one click ----------------------------------------
+
+
+class LinkError(ValueError):
+    """A link the agent cannot make; the message is shown to them."""
+
+
+def call_link_contact(*, call: Call, contact: Contact, actor: Membership, confirmed: bool = False) -> Call:
+    """Give ``contact`` the unknown caller's number and move the call (and its conversation) onto them.
+
+    The number is stored unverified unless the agent confirms it (caller ids can be spoofed). The call's
+    conversation moves to the contact with its entries; the empty placeholder contact is retired into the
+    chosen one (``merged_into``), so old links lead there. Publishes: CallerLinked.
+    """
+    if contact.workspace_id != call.workspace_id or actor.workspace_id != call.workspace_id:
+        raise LinkError(_("That contact belongs to another workspace."))
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        placeholder = call.contact
+        if contact.merged_into_id is not None:
+            raise LinkError(_("That contact was merged into another one; choose that one."))
+        if placeholder is None:
+            raise LinkError(_("This call has no number to link."))
+        if placeholder.pk == contact.pk:
+            raise LinkError(_("The call is already on this contact."))
+        if not caller_is_unknown(placeholder):
+            raise LinkError(_("This number already belongs to a known contact."))
+        number = caller_number(call)
+        moved_identities = list(placeholder.identities.values_list("pk", flat=True))
+        placeholder.identities.update(contact=contact, verified=confirmed)
+        conversations = list(Conversation.objects.filter(contact=placeholder).values_list("pk", flat=True))
+        Conversation.objects.filter(pk__in=conversations).update(contact=contact)
+        Call.objects.filter(contact=placeholder).update(contact=contact)
+        placeholder.merged_into = contact
+        placeholder.save(update_fields=["merged_into", "updated_at"])
+        if not contact.name and placeholder.name:
+            contact.name = placeholder.name
+            contact.save(update_fields=["name", "updated_at"])
+        call.refresh_from_db()
+        events.record(events.CallerLinked(
+            workspace_id=call.workspace_id,
+            conversation_id=call.conversation_id,
+            inbox_id=call.conversation.inbox_id if call.conversation_id else call.inbox_id,
+            actor_id=actor.pk,
+            call_id=call.pk,
+            contact_id=contact.pk,
+            previous_contact_id=placeholder.pk,
+            number=number,
+            verified=confirmed,
+            moved_conversation_ids=conversations,
+            moved_identity_ids=moved_identities,
+        ))
+    return call

@@ -275,7 +275,8 @@ class Connector:
     secret_names: ClassVar[tuple[str, ...]] = ()
     # Non-secret settings (``Inbox.config``) the setup page asks for.
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
-    # Identity kinds this channel can send to (the contact's address on it).
+    # Identity kinds this channel can send to (the contact's address on it). Empty for a channel that
+    # carries no written replies (a phone line): the composer and the default reply channel skip it.
     recipient_kinds: ClassVar[tuple[str, ...]] = ()
     # "store": inbound media is downloaded into our storage (URLs expire); "link": the provider forbids
     # storing it (Instagram), so the agent's browser loads it from the provider.

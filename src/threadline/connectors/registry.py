@@ -5,12 +5,14 @@ from __future__ import annotations
 from threadline.connectors.api import ApiConnector
 from threadline.connectors.base import Connector
 from threadline.connectors.email.connector import EmailConnector
+from threadline.connectors.livechat import LivechatConnector
 from threadline.connectors.meta.instagram import InstagramConnector
 from threadline.connectors.meta.messenger import MessengerConnector
 from threadline.connectors.meta.whatsapp import WhatsappConnector
 from threadline.connectors.telegram import TelegramConnector
 from threadline.connectors.twilio import SmsConnector, TwilioWhatsappConnector
 from threadline.connectors.voice import CtiConnector, TwilioVoiceConnector
+from threadline.connectors.webform import WebformConnector
 
 _CONNECTORS: dict[str, Connector] = {
     ApiConnector.kind: ApiConnector(),
@@ -23,6 +25,8 @@ _CONNECTORS: dict[str, Connector] = {
     EmailConnector.kind: EmailConnector(),
     TwilioVoiceConnector.kind: TwilioVoiceConnector(),
     CtiConnector.kind: CtiConnector(),
+    WebformConnector.kind: WebformConnector(),
+    LivechatConnector.kind: LivechatConnector(),
 }
 
 

@@ -121,3 +121,43 @@ class ContactMerge(models.Model):
     class Meta:
         verbose_name = _("contact merge")
         verbose_name_plural = _("contact merges")
+
+
+class IdentityVerification(models.Model):
+    """A one-time code sent to an email address or phone number a customer gave in a conversation.
+
+    Only a hash of the code is stored. Verified, the identity joins the conversation's contact as verified.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the code")
+        VERIFIED = "verified", _("Verified")
+        FAILED = "failed", _("Too many wrong codes")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Replaced by a newer code")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="verifications")
+    conversation = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=32, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=320)  # normalised
+    # The inbox the code went out on (None: the application's own mail).
+    inbox = models.ForeignKey(Inbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    code_hash = models.CharField(max_length=128)  # "<nonce>:<hmac-sha256 hex>"
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    sends = models.PositiveSmallIntegerField(_("codes sent"), default=1)
+    last_sent_at = models.DateTimeField(_("last sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    # Inbound messages already checked against this code (so a second caller does not count them twice).
+    checked_message_ids = models.JSONField(default=list, blank=True)
+    verified_message_id = models.BigIntegerField(null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    identity = models.ForeignKey(Identity, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey("core.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("identity verification")
+        verbose_name_plural = _("identity verifications")
+        indexes = [models.Index(fields=["conversation", "state"])]

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from threadline import events
-from threadline.contacts.models import Contact, Identity, MergeSuggestion
+from threadline.contacts.models import Contact, Identity, IdentityVerification, MergeSuggestion
 from threadline.conversations.models import Attachment, Conversation, Event, Message
 from threadline.core.models import Membership
 
@@ -39,6 +39,11 @@ def contact_export(*, contact: Contact) -> bytes:
                     "attributes": contact.attributes, "created_at": contact.created_at},
         "identities": list(
             contact.identities.values("kind", "value", "raw_value", "inbox_id", "verified", "source", "last_seen_at")
+        ),
+        "verifications": list(
+            IdentityVerification.objects.filter(conversation__contact=contact)
+            .order_by("pk")
+            .values("kind", "value", "state", "created_at", "verified_at")
         ),
         "conversations": [
             {"id": c.pk, "inbox": c.inbox.name, "status": c.status, "subject": c.subject, "created_at": c.created_at}
@@ -85,6 +90,8 @@ def contact_erase(*, contact: Contact, actor: Membership) -> dict[str, int]:
             "identities": Identity.objects.filter(contact=contact).delete()[0],
             "conversations": Conversation.objects.filter(contact=contact).update(subject=""),
         }
+        IdentityVerification.objects.filter(conversation__contact=contact).delete()
+        IdentityVerification.objects.filter(contact=contact).delete()
         MergeSuggestion.objects.filter(contact=contact).delete()
         MergeSuggestion.objects.filter(other=contact).delete()
         contact.name, contact.language, contact.attributes = "", "", {}

@@ -107,7 +107,9 @@ def contact_update(*, contact: Contact, name: str | None = None, language: str |
                    attributes: dict | None = None) -> Contact:
     """Edit a contact's name, language or attributes (attributes are merged key by key)."""
     fields = ["updated_at"]
+    renamed = False
     if name is not None:
+        renamed = name.strip()[:200] != contact.name
         contact.name = name.strip()[:200]
         fields.append("name")
     if language is not None:
@@ -117,6 +119,8 @@ def contact_update(*, contact: Contact, name: str | None = None, language: str |
         contact.attributes = {**contact.attributes, **attributes}
         fields.append("attributes")
     contact.save(update_fields=fields)
+    if renamed and contact.name:
+        merge_suggestions_for_caller_name(contact=contact)
     return contact
 
 
@@ -163,6 +167,20 @@ def merge_suggestions_find(*, contact: Contact) -> int:
                                  detail=sorted(shared)[0], confidence=0.7)
             found += 1
     return found
+
+
+def merge_suggestions_for_caller_name(*, contact: Contact) -> int:
+    """A caller who said their name (an agent typed it on a contact known only by phone) may be someone we know:
+    contacts with exactly that name become low-confidence suggestions, never a merge."""
+    kinds = set(contact.identities.values_list("kind", flat=True))
+    if IdentityKind.PHONE not in kinds or kinds & {IdentityKind.EMAIL}:
+        return 0
+    candidates = Contact.objects.filter(
+        workspace_id=contact.workspace_id, merged_into__isnull=True, name__iexact=contact.name.strip()
+    ).exclude(pk=contact.pk)[:5]
+    for candidate in candidates:
+        merge_suggestion_add(contact=contact, other=candidate, reason="caller_name", detail=contact.name, confidence=0.4)
+    return len(candidates)
 
 
 def merge_suggestion_dismiss(*, suggestion: MergeSuggestion) -> None:

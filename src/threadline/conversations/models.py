@@ -70,6 +70,10 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(_("last customer message"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Set while this conversation is merged into another (a tombstone: its messages moved there).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("merged into")
+    )
 
     class Meta:
         verbose_name = _("conversation")
@@ -243,3 +247,49 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["membership", "read_at", "-created_at"])]
+
+
+class ConversationMerge(models.Model):
+    """The audit record of one conversation merge (or split), holding what moved so it can be undone."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", _("Merge")
+        SPLIT = "split", _("Split")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.MERGE)
+    # Merge: source's messages moved into target. Split: the messages moved from source into target (new).
+    target = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    moved_message_ids = models.JSONField(default=list)
+    added_label_ids = models.JSONField(default=list)
+    source_before = models.JSONField(default=dict)  # the source's status, snooze, resolved time and assignee
+    actor = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation merge")
+        verbose_name_plural = _("conversation merges")
+
+
+class ThreadingSettings(models.Model):
+    """How messages from one contact on several channels are threaded (one row per workspace, optional).
+
+    A message from another channel joins the contact's open conversation only if that conversation was
+    active within ``join_window_hours`` (0: never); inboxes in ``separate_inboxes`` always keep their own.
+    """
+
+    DEFAULT_WINDOW_HOURS = 24
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="threading_settings")
+    join_window_hours = models.PositiveIntegerField(
+        _("join the open conversation from another channel within (hours)"), default=DEFAULT_WINDOW_HOURS
+    )
+    separate_inboxes = models.ManyToManyField(
+        Inbox, blank=True, related_name="+", verbose_name=_("inboxes that always start a separate conversation")
+    )
+
+    class Meta:
+        verbose_name = _("threading settings")
+        verbose_name_plural = _("threading settings")

@@ -140,7 +140,7 @@ def _filtered(membership: Membership, filters: ConversationFilters, visible: set
         assignee=None if skip == "assignee" else filters.assignee,
         team_id=None if skip == "team" else filters.team_id,
         inbox_ids=visible,
-    )
+    ).filter(merged_into__isnull=True)  # merge tombstones stay reachable by link, not listed
     if filters.label_id is not None and skip != "label":
         conversations = conversations.filter(labels__id=filters.label_id)
     if filters.priority and skip != "priority":
@@ -203,7 +203,37 @@ def conversation_inbox_id(workspace_id: int, conversation_id: int) -> int | None
 
 def other_conversations_for(membership: Membership, conversation: Conversation) -> QuerySet[Conversation]:
     """The contact's other conversations the agent may see, on any channel."""
-    return conversation_list_for(membership, contact_id=conversation.contact_id).exclude(pk=conversation.pk)[:20]
+    return (
+        conversation_list_for(membership, contact_id=conversation.contact_id)
+        .filter(merged_into__isnull=True)
+        .exclude(pk=conversation.pk)[:20]
+    )
+
+
+def conversation_merge_list_for(conversation: Conversation) -> QuerySet:
+    """Merges and splits this conversation took part in, newest first (for the undo buttons)."""
+    from django.db.models import Q
+
+    from threadline.conversations.models import ConversationMerge
+
+    return ConversationMerge.objects.filter(
+        Q(target_id=conversation.pk) | Q(source_id=conversation.pk), workspace_id=conversation.workspace_id
+    ).order_by("-created_at", "-id")[:10]
+
+
+def conversation_merge_get_for(membership: Membership, merge_id: int):
+    """One merge or split between conversations the agent can both see. Raises ConversationMerge.DoesNotExist."""
+    from threadline.conversations.models import ConversationMerge
+
+    visible = inbox_ids_visible_to(membership)
+    return ConversationMerge.objects.select_related("target", "source").get(
+        pk=merge_id, workspace_id=membership.workspace_id, target__inbox_id__in=visible, source__inbox_id__in=visible
+    )
+
+
+def message_get_for(conversation: Conversation, message_id: int) -> Message:
+    """One message of this conversation. Raises Message.DoesNotExist."""
+    return Message.objects.get(pk=message_id, conversation_id=conversation.pk)
 
 
 def reply_inboxes_for(membership: Membership, conversation: Conversation) -> tuple[list[Inbox], Inbox]:
@@ -218,13 +248,14 @@ def reply_inboxes_for(membership: Membership, conversation: Conversation) -> tup
         kinds = set(connector_for(inbox.kind).recipient_kinds)
         if any(kind in kinds and scope in (None, inbox.pk) for kind, scope in identities):
             choices.append(inbox)
-    last = (
-        Message.objects.filter(conversation_id=conversation.pk, direction="inbound")
+    # The channel the customer wrote on last, among those that can carry a reply (not a phone line).
+    written = (
+        Message.objects.filter(conversation_id=conversation.pk, direction="inbound", inbox_id__in=[i.pk for i in choices])
         .order_by("-provider_sent_at", "-id")
         .values_list("inbox_id", flat=True)
         .first()
     )
-    default = next((inbox for inbox in choices if inbox.pk == last), None) or next(
+    default = next((inbox for inbox in choices if inbox.pk == written), None) or next(
         (inbox for inbox in choices if inbox.pk == conversation.inbox_id), None
     )
     if default is None:
@@ -262,3 +293,14 @@ def notification_list_for(membership: Membership) -> QuerySet:
 
 def notification_unread_count(membership: Membership) -> int:
     return Notification.objects.filter(membership=membership, read_at__isnull=True).count()
+
+
+def attachment_get_for(membership: Membership, attachment_id: int):
+    """A stored attachment of a conversation the agent may see. Raises Attachment.DoesNotExist otherwise."""
+    from threadline.conversations.models import Attachment
+
+    return Attachment.objects.exclude(file="").get(
+        pk=attachment_id,
+        message__workspace_id=membership.workspace_id,
+        message__conversation__inbox_id__in=inbox_ids_visible_to(membership),
+    )

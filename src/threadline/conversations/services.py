@@ -21,7 +21,6 @@ from threadline.contacts.normalise import InvalidIdentityError, normalise
 from threadline.contacts.services import contact_resolve_sender
 from threadline.conversations import tasks
 from threadline.conversations.models import (
-    ACTIVE_STATUSES,
     DELIVERY_RANK,
     Attachment,
     AuthorKind,
@@ -35,6 +34,7 @@ from threadline.conversations.models import (
 from threadline.conversations.payloads import message_payload
 from threadline.conversations.sanitise import sanitise_html
 from threadline.conversations.threads import conversation_for_hint
+from threadline.conversations.crosschannel import conversation_for_new_message
 from threadline.core.models import Inbox, InboxState, Membership, Team
 from threadline.jobs import enqueue_on_commit
 
@@ -82,8 +82,8 @@ def _receive_once(inbox: Inbox, inbound: InboundMessage) -> ReceiveResult:
     hint = inbound.thread_hint
     if hint is not None:  # channels with their own threading (email): hinted conversation or a new one
         conversation = conversation_for_hint(inbox=inbox, contact=contact, hint=hint)
-    else:
-        conversation = _active_conversation(contact)
+    else:  # the contact's open conversation, across channels within the workspace's window
+        conversation = conversation_for_new_message(contact=contact, inbox=inbox, at=inbound.sent_at)
     if conversation is None:
         conversation = Conversation.objects.create(
             workspace_id=inbox.workspace_id,
@@ -215,14 +215,6 @@ def conversation_open(
         if note.strip():
             note_add(conversation=conversation, text=note, author=actor)
     return conversation
-
-
-def _active_conversation(contact: Contact) -> Conversation | None:
-    return (
-        Conversation.objects.filter(contact=contact, status__in=ACTIVE_STATUSES)
-        .order_by("-last_activity_at", "-id")
-        .first()
-    )
 
 
 def _record_message(message: Message) -> None:
@@ -390,13 +382,15 @@ def reply_window_for(conversation: Conversation, inbox: Inbox) -> ReplyWindow:
 
 
 def _last_customer_inbox(conversation: Conversation) -> Inbox:
-    last = (
+    """The channel the customer wrote on last (a phone call is not one: nothing written can go back on it)."""
+    from threadline.connectors.registry import connector_for
+
+    recent = (
         Message.objects.filter(conversation=conversation, direction=Direction.INBOUND)
         .select_related("inbox")
-        .order_by("-provider_sent_at", "-id")
-        .first()
+        .order_by("-provider_sent_at", "-id")[:50]
     )
-    return last.inbox if last else conversation.inbox
+    return next((m.inbox for m in recent if connector_for(m.inbox.kind).recipient_kinds), conversation.inbox)
 
 
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})", re.UNICODE)
@@ -441,6 +435,27 @@ def note_add(*, conversation: Conversation, text: str, author: Membership) -> Me
             _notify(agent, Notification.Kind.MENTION, conversation, actor=author, message=message)
     return message
 
+
+def bot_note_add(*, conversation: Conversation, text: str) -> Message:
+    """Add an internal note written by the bot (e.g. its handover summary): agents see it, marked as the bot's.
+
+    No mentions are read from it (its text quotes the customer). Publishes: MessageCreated.
+    """
+    text = text.strip()
+    if not text:
+        raise ConversationError(_("A note cannot be empty."))
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            inbox=conversation.inbox,
+            direction=Direction.NOTE,
+            author_kind=AuthorKind.BOT,
+            text=text,
+            provider_sent_at=timezone.now(),
+        )
+        _record_message(message)
+    return message
 
 def _notify(
     agent: Membership, kind: str, conversation: Conversation, *, actor: Membership | None, message: Message | None = None

@@ -26,6 +26,11 @@ ACTIVITY_KINDS = (
     "sla.warning",
     "sla.breached",
     "csat.recorded",
+    "identity.verification_started",
+    "identity.verified",
+    "conversation.merged",
+    "conversation.split",
+    "conversation.unmerged",
 )
 
 
@@ -105,7 +110,37 @@ def activity_text(event: Event, names: dict[int, str]) -> str:
         if "labels" in changes:
             labels = ", ".join(changes["labels"]) or _("none")
             return _("%(actor)s set the labels: %(labels)s") % {"actor": actor, "labels": labels}
-    return routing_activity_text(event)
+    return merge_activity_text(event, actor) or routing_activity_text(event)
+
+
+def merge_activity_text(event: Event, actor: str) -> str:
+    """Activity lines of identity capture and of conversation merges and splits."""
+    data = event.data
+    if event.kind == "identity.verification_started":
+        if data.get("identity_kind") == "phone":
+            return _("%(actor)s sent a verification code by text message to %(address)s") % {
+                "actor": actor, "address": data.get("masked", "")}
+        return _("%(actor)s sent a verification code by email to %(address)s") % {
+            "actor": actor, "address": data.get("masked", "")}
+    if event.kind == "identity.verified":
+        if data.get("merge_id"):
+            return _("The customer confirmed %(address)s with the code; their other contact record was merged in") % {
+                "address": data.get("masked", "")}
+        return _("The customer confirmed %(address)s with the code") % {"address": data.get("masked", "")}
+    here = event.conversation_id
+    if event.kind == "conversation.merged":
+        if here == data.get("target_id"):
+            return _("%(actor)s merged conversation #%(other)s into this one") % {"actor": actor, "other": data.get("source_id")}
+        return _("%(actor)s merged this conversation into #%(other)s") % {"actor": actor, "other": data.get("target_id")}
+    if event.kind == "conversation.split":
+        if here == data.get("source_id"):
+            return _("%(actor)s split the later messages into conversation #%(other)s") % {
+                "actor": actor, "other": data.get("target_id")}
+        return _("%(actor)s split this conversation from #%(other)s") % {"actor": actor, "other": data.get("source_id")}
+    if event.kind == "conversation.unmerged":
+        other = data.get("source_id") if here == data.get("target_id") else data.get("target_id")
+        return _("%(actor)s undid the merge or split with #%(other)s") % {"actor": actor, "other": other}
+    return ""
 
 
 SLA_TARGET_NAMES = {

@@ -111,6 +111,18 @@ def demo_seed(*, base_url: str = "") -> None:
             creds["api_token"] = api_token_create(membership=members["admin"], name="demo")
             _password_file().write_text(json.dumps(creds))
         _seed_channel_inboxes(workspace, team, members)
+        from threadline.widget.demo import demo_widget_seed
+
+        demo_widget_seed(workspace=workspace, team=team, members=list(members.values()))
+        from threadline.knowledge.demo import knowledge_demo_seed
+
+        knowledge_demo_seed(workspace)
+        from threadline.bot.demo import bot_demo_seed
+
+        bot_demo_seed(workspace)
+        from threadline.webform.demo import webform_demo_seed
+
+        webform_demo_seed(workspace=workspace, team=team, members=list(members.values()))
     if inbox_created:
         _seed_conversations(inbox, members)
 
@@ -208,6 +220,8 @@ def demo_welcome(*, host: str, port: int) -> str:
         f"  API token:    {creds.get('api_token', '')}   (Authorization: Bearer …)",
         f"  Agent socket: ws://{base.removeprefix('http://')}/ws/agent/",
         f"  Customer simulator: {base}/demo/simulator/   (write as a customer on Messenger, WhatsApp, …)",
+        f"  Website chat: {base}/demo/widget-test/   (a shop page with the live-chat widget)",
+        f"  Help center:  {base}/help/shoeshop/   (knowledge base in en/th/it/de/az; agents edit it at {base}/knowledge/)",
     ]
     if inbox is not None:
         lines.append(f"  API inbox webhook: {base}/webhooks/api/{inbox.public_id}")

@@ -91,7 +91,7 @@ class CtiConnector(Connector):
     kind = "cti"
     label = _("Phone system (CTI API)")
     secret_names = ("token",)
-    recipient_kinds = ("phone",)
+    recipient_kinds = ()  # a phone line sends no written messages: replies go on another channel
 
     def verify(self, raw: RawRequest, config: ChannelConfig) -> None:
         expected = config.secrets.get("token", "")

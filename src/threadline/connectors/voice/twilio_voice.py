@@ -76,7 +76,7 @@ class TwilioVoiceConnector(Connector):
         ConfigField("account_sid", _("Account SID")),
         ConfigField("phone_number", _("Phone number"), help=_("In E.164 form, e.g. +15005550001."), required=False),
     )
-    recipient_kinds = ("phone",)
+    recipient_kinds = ()  # a phone line sends no written messages: replies go on another channel
     media_policy = "link"  # recordings stay at Twilio (behind the account's media auth) and are linked
 
     def verify(self, raw: RawRequest, config: ChannelConfig) -> None:

@@ -56,6 +56,10 @@ def conversation_route(*, conversation_id: int) -> Membership | None:
     """
     if not Conversation.objects.filter(pk=conversation_id).exists():
         return None
+    from threadline.bot.selectors import bot_is_handling
+
+    if bot_is_handling(conversation_id):  # the bot answers first; its handover (BotHandedOver) routes it
+        return None
     with transaction.atomic():
         settings = _lock(Conversation.objects.values_list("workspace_id", flat=True).get(pk=conversation_id))
         # Lock the conversation too: a person assigning it meanwhile waits for us, then wins (manual wins).

@@ -45,7 +45,7 @@ def routing_settings_ensure(*, workspace_id: int) -> RoutingSettings:
     try:
         with transaction.atomic():
             settings = RoutingSettings.objects.create(workspace_id=workspace_id)
-            SlaPolicy.objects.bulk_create(
+            SlaPolicy.objects.bulk_create((
                 SlaPolicy(
                     workspace_id=workspace_id,
                     channel_kind=kind,
@@ -55,7 +55,8 @@ def routing_settings_ensure(*, workspace_id: int) -> RoutingSettings:
                     resolution_minutes=resolution,
                 )
                 for kind, (first, following, resolution) in DEFAULT_SLA_TARGETS.items()
-            )
+                # An admin may have set a channel's targets before routing first ran: theirs stay.
+            ), ignore_conflicts=True)
             return settings
     except IntegrityError:  # another process seeded it at the same moment
         return RoutingSettings.objects.get(workspace_id=workspace_id)

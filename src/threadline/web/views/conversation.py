@@ -28,6 +28,7 @@ from threadline.conversations.selectors import (
 from threadline.conversations.services import ConversationError
 from threadline.conversations.timeline import timeline_for
 from threadline.web.access import agent_required
+from threadline.web.views.identity import identity_context
 
 
 def _conversation(request: HttpRequest, pk: int) -> Conversation:
@@ -65,6 +66,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
         "other_conversations": other_conversations_for(membership, item),
         "snooze_default": (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT09:00"),
     }
+    context.update(identity_context(item, context["timeline"]))
     return render(request, "web/conversation.html", context)
 
 

@@ -61,7 +61,12 @@
         return;
       case "call.answered":
       case "call.ended":
-        if (toast.dataset.call === String(event.data.call_id)) hideToast(toast.dataset.text);
+        // An unknown caller's pop stays until the agent links or closes it (linking happens mid-call); the
+        // answering agent keeps the caller's history open until they close it.
+        if (toast.dataset.call === String(event.data.call_id)) {
+          if (event.type === "call.answered" && event.data.agent_id === me) toast.dataset.mine = "1";
+          if (!toast.dataset.likely && !toast.dataset.mine) hideToast(toast.dataset.text);
+        }
         break;
     }
     if (inboxPage) scheduleListRefresh();
@@ -216,39 +221,208 @@
     showToast(text, `/conversations/${event.conversation_id}/`);
   }
 
-  // --- Screen pop: a ringing call shows the caller and their open conversations (no extra request) -----
+  // --- Screen pop: a ringing call shows the caller, their open conversations and what they last wrote ---
+  // Everything comes in the event (no extra request); images load from our permission-checked URL only.
   function showCallPop(event) {
     const data = event.data;
     const contact = data.contact;
     const caller = contact ? [contact.name, contact.number].filter(Boolean).join(" · ") : data.number || strings.call_unknown;
     const text = strings.call_ringing.replace("%(caller)s", caller);
-    toast.textContent = text;
+    toast.replaceChildren();
+    const pop = document.createElement("div");
+    pop.className = "call-pop";
+    const title = document.createElement("strong");
+    title.className = "call-pop-title";
+    title.textContent = text;
+    pop.appendChild(title);
     if (data.open_conversations.length) {
-      toast.appendChild(document.createTextNode(" " + strings.call_conversations + " "));
+      const heading = document.createElement("div");
+      heading.className = "call-pop-heading";
+      heading.textContent = strings.call_conversations;
       const list = document.createElement("ul");
+      list.className = "call-conversations";
       for (const conversation of data.open_conversations) {
         const item = document.createElement("li");
         const link = document.createElement("a");
         link.href = `/conversations/${conversation.id}/`;
+        link.className = "call-conversation-link";
         link.textContent = `#${conversation.id} ${conversation.subject || ""} (${conversation.channels.join(", ")})`;
         item.appendChild(link);
+        if (conversation.preview && conversation.preview.length) item.appendChild(renderPreview(conversation));
         list.appendChild(item);
       }
-      toast.appendChild(list);
+      pop.append(heading, list);
     } else if (event.conversation_id) {
       const link = document.createElement("a");
       link.href = `/conversations/${event.conversation_id}/`;
-      link.textContent = " " + strings.open;
-      toast.appendChild(link);
+      link.textContent = strings.open;
+      pop.appendChild(link);
     }
+    toast.appendChild(pop);
     toast.dataset.text = text;
     toast.dataset.call = String(data.call_id);
+    toast.dataset.likely = "";
+    toast.dataset.mine = "";
+    if (data.unknown_caller || (data.likely_contacts && data.likely_contacts.length)) {
+      showLikelyContacts(data, text);
+    } else {
+      const close = document.createElement("button");
+      close.type = "button";
+      close.className = "call-pop-close";
+      close.textContent = strings.close;
+      close.addEventListener("click", () => { toast.dataset.mine = ""; hideToast(text); });
+      pop.appendChild(close);
+    }
     toast.hidden = false;
-    setTimeout(() => hideToast(text), 30000);
+    setTimeout(() => { if (!toast.dataset.likely && !toast.dataset.mine) hideToast(text); }, 30000);
+  }
+  // The last few messages of a conversation: who, on which channel, when, a short excerpt and thumbnails.
+  function renderPreview(conversation) {
+    const list = document.createElement("ol");
+    list.className = "call-preview";
+    list.setAttribute("aria-label", strings.call_preview);
+    const when = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" });
+    for (const message of conversation.preview) {
+      const item = document.createElement("li");
+      item.className = `call-preview-${message.direction}`;
+      const header = document.createElement("div");
+      header.className = "call-preview-meta";
+      const channel = document.createElement("span");
+      channel.className = `call-channel kind-${message.channel_kind}`;
+      channel.textContent = message.channel;
+      const author = document.createElement("span");
+      author.className = "call-preview-author";
+      const role = message.direction === "inbound" ? "customer" : message.author_kind === "bot" ? "bot" : "agent";
+      author.textContent = message.author || strings["call_" + role];
+      const time = document.createElement("time");
+      time.dateTime = message.at;
+      time.textContent = when.format(new Date(message.at));
+      header.append(channel, author, time);
+      item.appendChild(header);
+      if (message.excerpt) {
+        const body = document.createElement("p");
+        body.className = "call-preview-text";
+        body.textContent = message.excerpt;
+        item.appendChild(body);
+      }
+      if (message.images.length || message.files) {
+        const media = document.createElement("div");
+        media.className = "call-preview-media";
+        for (const image of message.images) {
+          const link = document.createElement("a");
+          link.href = `/conversations/${conversation.id}/#message-${message.id}`;
+          const thumb = document.createElement("img");
+          thumb.src = image.url;
+          thumb.alt = image.name || strings.call_photo;
+          thumb.loading = "lazy";
+          link.appendChild(thumb);
+          media.appendChild(link);
+        }
+        if (message.files) {
+          const more = document.createElement("span");
+          more.className = "call-preview-files";
+          more.textContent = strings.call_files.replace("%(count)s", String(message.files));
+          media.appendChild(more);
+        }
+        item.appendChild(media);
+      }
+      list.appendChild(item);
+    }
+    return list;
+  }
+
+  // An unknown number: the contacts it may belong to, each linked in one click (POST /calls/<id>/link/).
+  function likelyReason(reason) {
+    const template = strings["call_reason_" + reason.code] || "";
+    return template.replace(/%\((\w+)\)s/g, (_, key) => String(reason[key] ?? ""));
+  }
+  function showLikelyContacts(data, text) {
+    toast.dataset.likely = "1";
+    const box = document.createElement("div");
+    box.className = "likely-contacts";
+    box.appendChild(document.createTextNode(strings.call_likely + " "));
+    const list = document.createElement("ul");
+    renderLikely(list, data.call_id, data.likely_contacts, box);
+    // The name the caller gives on the phone finds more candidates.
+    const search = document.createElement("form");
+    search.className = "likely-search";
+    const input = document.createElement("input");
+    input.type = "search";
+    input.name = "name";
+    input.placeholder = strings.call_name;
+    input.setAttribute("aria-label", strings.call_name);
+    const find = document.createElement("button");
+    find.type = "submit";
+    find.textContent = strings.call_find;
+    search.append(input, find);
+    search.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(`/calls/${data.call_id}/link/?name=${encodeURIComponent(input.value)}`, {
+        headers: { "X-Requested-With": "fetch" },
+      });
+      const answer = await response.json().catch(() => ({}));
+      renderLikely(list, data.call_id, answer.likely_contacts || [], box);
+    });
+    const confirm = document.createElement("label");
+    const checkbox = document.createElement("input");
+    checkbox.type = "checkbox";
+    checkbox.className = "confirm-number";
+    confirm.append(checkbox, document.createTextNode(" " + strings.call_confirmed));
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = strings.close;
+    close.addEventListener("click", () => { toast.dataset.likely = ""; hideToast(text); });
+    box.append(list, search, confirm, close);
+    toast.appendChild(box);
+  }
+  function renderLikely(list, callId, candidates, box) {
+    list.replaceChildren();
+    if (!candidates.length) {
+      const none = document.createElement("li");
+      none.textContent = strings.call_none;
+      list.appendChild(none);
+    }
+    for (const candidate of candidates) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-caller";
+      button.dataset.contact = String(candidate.id);
+      button.textContent = strings.call_link.replace("%(name)s", candidate.name);
+      const why = document.createElement("small");
+      why.textContent = " " + candidate.reasons.map(likelyReason).filter(Boolean).join(" · ");
+      button.addEventListener("click", () => linkCaller(callId, candidate, box));
+      item.append(button, why);
+      list.appendChild(item);
+    }
+  }
+  async function linkCaller(callId, candidate, box) {
+    const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+    const confirmed = box.querySelector(".confirm-number");
+    const body = new URLSearchParams({ contact: String(candidate.id), confirmed: confirmed && confirmed.checked ? "1" : "0" });
+    const response = await fetch(`/calls/${callId}/link/`, {
+      method: "POST", body, headers: { "X-CSRFToken": csrf ? csrf.value : "", "X-Requested-With": "fetch" },
+    });
+    const answer = await response.json().catch(() => ({}));
+    box.textContent = response.ok ? strings.call_linked.replace("%(name)s", candidate.name) + " " : answer.error || strings.call_link_failed;
+    if (response.ok && answer.conversation_id) {
+      const link = document.createElement("a");
+      link.href = `/conversations/${answer.conversation_id}/`;
+      link.textContent = strings.open;
+      box.appendChild(link);
+    }
+    // The linked (or failed) pop still needs a way out: it no longer waits for a choice.
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "call-pop-close";
+    close.textContent = strings.close;
+    close.addEventListener("click", () => { toast.dataset.likely = ""; hideToast(toast.dataset.text); });
+    box.append(" ", close);
   }
 
   const toast = document.getElementById("toast");
   function showToast(text, href) {
+    if (toast.dataset.likely && !toast.hidden) return; // an unknown caller's pop waits for the agent's choice
     toast.dataset.call = "";
     toast.textContent = text + " ";
     if (href) {

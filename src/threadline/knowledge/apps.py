@@ -1,0 +1,11 @@
+"""Django app configuration of the knowledge base."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeConfig(AppConfig):
+    name = "threadline.knowledge"
+    label = "knowledge"
+    verbose_name = _("Knowledge base")
+    default_auto_field = "django.db.models.BigAutoField"
