@@ -191,3 +191,37 @@ def test_worker_killed_while_receiving_is_recovered(client, api_inbox, run_jobs,
     run_jobs()
     assert RawDelivery.objects.get(pk=second.pk).state == DeliveryState.DONE
     assert sorted(Message.objects.values_list("provider_id", flat=True)) == ["m-1", "m-2"]
+
+
+def test_a_delivery_and_its_job_commit_together_or_not_at_all(api_inbox):
+    """delivery_store writes the job row in its own transaction: a rollback leaves neither behind."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from threadline.connectors.base import RawRequest
+
+    raw = RawRequest(method="POST", path="/webhooks/api/x", query={}, headers={}, body=b"{}")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest.delivery_store(inbox=api_inbox, raw=raw)
+        assert RawDelivery.objects.count() == 1 and DBTaskResult.objects.count() == 1
+        raise RuntimeError("the request failed before the provider was answered")
+    assert RawDelivery.objects.count() == 0 and DBTaskResult.objects.count() == 0
+
+    delivery = ingest.delivery_store(inbox=api_inbox, raw=raw)
+    [job] = DBTaskResult.objects.all()
+    assert job.args_kwargs["args"] == [delivery.pk]
+
+
+def test_a_failed_delivery_applies_none_of_its_events(client, api_inbox, run_jobs, monkeypatch):
+    """Events of one delivery and its "done" mark commit together: a failure half-way stores nothing."""
+    real_receive = ingest.message_receive
+
+    def receive_then_fail(**kwargs):
+        real_receive(**kwargs)
+        raise RuntimeError("failed after the first event")
+
+    monkeypatch.setattr(ingest, "message_receive", receive_then_fail)
+    post_signed(client, api_inbox, message_payload("m-1"))
+    run_jobs()
+    assert RawDelivery.objects.get().state == DeliveryState.PENDING
+    assert Message.objects.count() == 0

@@ -36,21 +36,26 @@ def _migrate() -> None:
 
 def start_background(stop: threading.Event) -> list[threading.Thread]:
     """Start the task worker, the scheduler and the IMAP watchers in daemon threads of this process."""
+    from django.conf import settings
+
     from threadline.mail.imap import start_imap_watchers
     from threadline.scheduler import run_scheduler
     from threadline.worker import make_worker
 
-    worker = make_worker()
-
-    def run_worker() -> None:
-        worker.run()
+    # Several worker threads overlap their waits on the database (PostgreSQL round trips); on SQLite
+    # writes are serialised anyway, so one is the default there (settings.THREADLINE_WORKER_THREADS).
+    workers = [make_worker(index=index) for index in range(settings.THREADLINE_WORKER_THREADS)]
 
     def watch_stop() -> None:
         stop.wait()
-        worker.running = False
+        for worker in workers:
+            worker.running = False
 
     threads = [
-        threading.Thread(target=run_worker, name="threadline-worker", daemon=True),
+        *(
+            threading.Thread(target=worker.run, name=f"threadline-worker-{index}", daemon=True)
+            for index, worker in enumerate(workers)
+        ),
         threading.Thread(target=run_scheduler, args=(stop,), name="threadline-scheduler", daemon=True),
         threading.Thread(target=watch_stop, name="threadline-stop", daemon=True),
     ]

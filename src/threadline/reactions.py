@@ -63,7 +63,24 @@ def send_csat_if_resolved(event: events.DomainEvent) -> None:
 
 
 def refresh_sla_for_message(event: events.DomainEvent) -> None:
-    if isinstance(event, events.MessageCreated) and event.message.get("direction") in ("inbound", "outbound"):
+    """A customer message is stored by a worker already: recompute its SLA right there, not in one more job.
+
+    An inbound message is the most frequent event, and a separate ``sla_check`` job for each one cost three
+    commits and a queue round trip. Replies and notes (written in a web request) still go through the job.
+    If the inline refresh fails, the job is the fallback.
+    """
+    if not isinstance(event, events.MessageCreated):
+        return
+    direction = event.message.get("direction")
+    if direction == "inbound":
+        from threadline.routing.services.sla import sla_refresh
+
+        try:
+            sla_refresh(conversation_id=event.conversation_id)
+        except Exception:
+            logger.exception("inline SLA refresh failed for conversation %s; queued instead", event.conversation_id)
+            refresh_sla(event)
+    elif direction == "outbound":
         refresh_sla(event)
 
 

@@ -251,6 +251,9 @@ THREADLINE_INGEST_ATTEMPTS = int(os.environ.get("THREADLINE_INGEST_ATTEMPTS", "8
 THREADLINE_STALE_SECONDS = int(os.environ.get("THREADLINE_STALE_SECONDS", "120"))
 THREADLINE_SWEEP_SECONDS = float(os.environ.get("THREADLINE_SWEEP_SECONDS", "15"))
 THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SECONDS", "0.2"))
+# Task worker threads per process (`run`, `worker`): several overlap their database round trips on
+# PostgreSQL; SQLite serialises writes, so one thread there.
+THREADLINE_WORKER_THREADS = max(1, int(os.environ.get("THREADLINE_WORKER_THREADS", "4" if DATABASE_URL else "1")))
 # Largest attachment stored (inbound media downloads and uploads), in bytes.
 THREADLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("THREADLINE_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 # Website chat: a widget reply still unread after this many seconds follows by email (docs/channels/livechat.md).

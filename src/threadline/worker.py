@@ -10,7 +10,7 @@ from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Worker
 
 
-def make_worker(*, batch: bool = False) -> Worker:
+def make_worker(*, batch: bool = False, index: int = 0) -> Worker:
     return Worker(
         queue_names=["*"],
         interval=settings.THREADLINE_WORKER_POLL_SECONDS,
@@ -18,7 +18,7 @@ def make_worker(*, batch: bool = False) -> Worker:
         backend_name="default",
         startup_delay=False,
         max_tasks=None,
-        worker_id=f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"[:64],
+        worker_id=f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}-{index}"[:64],
         excluded_queue_names=[],
     )
 

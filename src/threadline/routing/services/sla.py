@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from threadline import events
@@ -28,16 +29,25 @@ from threadline.routing.services.config import routing_settings_ensure
 
 
 def sla_facts_for(conversation: Conversation) -> SlaFacts:
-    """The stored facts an SLA clock is derived from."""
-    rows = Message.objects.filter(
-        conversation_id=conversation.pk, direction__in=[Direction.INBOUND, Direction.OUTBOUND]
+    """The stored facts an SLA clock is derived from.
+
+    A clock starts from one of three moments only: the first customer message, the latest reply by a
+    human agent, and the first customer message after that reply. Those are read with two indexed queries,
+    so a conversation with thousands of messages costs the same as a new one.
+    """
+    messages = Message.objects.filter(conversation_id=conversation.pk)
+    inbound = Q(direction=Direction.INBOUND)
+    moments = messages.aggregate(
+        first_inbound=Min("provider_sent_at", filter=inbound),
+        last_reply=Max("provider_sent_at", filter=Q(direction=Direction.OUTBOUND, author_kind=AuthorKind.AGENT)),
     )
-    inbound, replies = [], []
-    for direction, author_kind, at in rows.values_list("direction", "author_kind", "provider_sent_at"):
-        if direction == Direction.INBOUND:
-            inbound.append(at)
-        elif author_kind == AuthorKind.AGENT:
-            replies.append(at)
+    first_inbound, last_reply = moments["first_inbound"], moments["last_reply"]
+    waiting = None
+    if last_reply is not None:
+        waiting = (
+            messages.filter(inbound, provider_sent_at__gt=last_reply)
+            .aggregate(first=Min("provider_sent_at"))["first"]
+        )
     changes = (
         Event.objects.filter(conversation_id=conversation.pk, kind="conversation.status_changed")
         .order_by("created_at", "id")
@@ -45,8 +55,8 @@ def sla_facts_for(conversation: Conversation) -> SlaFacts:
     )
     return SlaFacts(
         created_at=conversation.created_at,
-        inbound_at=tuple(inbound),
-        agent_reply_at=tuple(replies),
+        inbound_at=tuple(at for at in (first_inbound, waiting) if at is not None),
+        agent_reply_at=(last_reply,) if last_reply is not None else (),
         pauses=pauses_from_statuses([(at, data.get("status", "")) for at, data in changes]),
         resolved=conversation.status == Status.RESOLVED,
     )
