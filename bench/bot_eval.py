@@ -100,13 +100,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--answer-threshold", type=float, default=0.55)
     parser.add_argument("--clarify-threshold", type=float, default=0.3)
     parser.add_argument("--verbose", action="store_true", help="print every question and what the bot did")
+    parser.add_argument("--set", type=Path, default=SET,
+                        help="question file (default bot_eval_set.json; bot_eval_holdout.json holds questions "
+                             "never used for tuning)")
     args = parser.parse_args(argv)
     _setup()
     from threadline.knowledge.models import Article
 
     workspace, inbox = _scene(args.answer_threshold, args.clarify_threshold)
     keys_by_id = dict(Article.objects.filter(workspace=workspace).values_list("pk", "key"))
-    questions = json.loads(SET.read_text())["questions"]
+    questions = json.loads(args.set.read_text())["questions"]
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     timings = []
     for number, question in enumerate(questions, start=1):
@@ -142,7 +145,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _report(stats, timings) -> None:
-    print(f"\nBot evaluation on the demo knowledge base ({SET.name})")
+    print(f"\nBot evaluation on the demo knowledge base ({args.set.name})")
     print(f"{'lang':<5} {'n':>3} {'top-1':>8} {'offered':>8} {'false h/o':>9} {'search top-1':>12} "
           f"{'handover ok':>11} {'unans.':>6}")
     for lang in (*LANGUAGES, "all"):
