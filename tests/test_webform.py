@@ -200,7 +200,8 @@ def test_agent_reply_goes_by_email_and_the_answer_threads_back(
     answer = (
         f"From: Anna Schmidt <anna@example.net>\r\nTo: {reply_to}\r\nSubject: Re: Wrong size\r\n"
         f"Message-ID: <answer-1@example.net>\r\nIn-Reply-To: {agent_mail['Message-ID']}\r\n"
-        f"Date: {email.utils.formatdate(usegmt=True)}\r\n\r\nThank you, received!\r\n"
+        # A Date header has whole seconds: written a moment later, so it cannot sort before the submission.
+        f"Date: {email.utils.formatdate(time.time() + 2, usegmt=True)}\r\n\r\nThank you, received!\r\n"
     ).encode()
     mail_store(inbox=email_inbox, raw_mail=answer, via="SMTP", envelope_to=[reply_to])
     run_jobs()

@@ -92,6 +92,7 @@ class LiveApp:
         self.server = uvicorn.Server(config)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.background: list[threading.Thread] = []
 
     def _serve(self) -> None:
         asyncio.run(self.server.serve())
@@ -100,7 +101,7 @@ class LiveApp:
         from threadline.cli import start_background
 
         self.thread.start()
-        start_background(self.stop)
+        self.background = start_background(self.stop)
         deadline = time.monotonic() + 20
         while not self.server.started:
             if time.monotonic() > deadline:
@@ -112,6 +113,10 @@ class LiveApp:
         self.stop.set()
         self.server.should_exit = True
         self.thread.join(10)
+        # The worker threads finish the job in hand before they stop: wait for them, so none of them touches
+        # the database after the test (and its database) is gone.
+        for thread in self.background:
+            thread.join(15)
 
 
 @pytest.fixture

@@ -48,5 +48,11 @@ def agent_context(request) -> dict:
             "call_bot": _("Bot"),
             "call_photo": _("Photo"),
             "call_files": _("Other attachments: %(count)s"),
+            "suggest_insert_link": _("Insert link"),
+            "suggest_insert_answer": _("Insert answer"),
+            "suggest_internal": _("Internal article"),
+            "suggest_no_link": _("Internal articles have no public link."),
+            "suggest_open": _("Open the article in a new tab"),
+            "suggest_inserted": _("Inserted into the reply."),
         },
     }

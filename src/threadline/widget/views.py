@@ -7,6 +7,7 @@ only (the inbox's allowed domains), authentication is the signed session token i
 
 from __future__ import annotations
 
+import html
 import json
 from functools import wraps
 
@@ -14,8 +15,12 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.views.decorators.csrf import csrf_exempt
 
+from threadline.knowledge.models import LOCALES
+from threadline.knowledge.selectors import HelpCenterNotFound, site_get
+from threadline.knowledge.suggestions import article_suggestions
 from threadline.widget import selectors, services
 from threadline.widget.config import choose_language, origin_allowed, widget_settings
 from threadline.widget.i18n import widget_strings
@@ -216,11 +221,27 @@ def widget_proactive(request, inbox):
     return JsonResponse({"campaign": campaign})
 
 
+SUGGESTION_LIMIT = 4
+SUGGESTION_QUERY_CHARS = 200
+
+
 @widget_endpoint
 def widget_suggestions(request, inbox):
-    """GET: items the pre-chat panel lists (help articles). A hook: the knowledge base fills it later."""
-    _session(request, inbox)
-    return JsonResponse({"items": []})
+    """GET ?lang=&q=: public help-center articles to offer before the chat starts — what readers open most
+    in the visitor's language, or what matches the question being typed. Empty when the help center is off."""
+    visitor = _session(request, inbox)
+    try:
+        site = site_get(inbox.workspace.slug)
+    except HelpCenterNotFound:
+        return JsonResponse({"items": []})
+    query = " ".join(request.GET.get("q", "").split())[:SUGGESTION_QUERY_CHARS]
+    language = next((code for code in (request.GET.get("lang", ""), visitor.language) if code in LOCALES), "")
+    found = article_suggestions(workspace_id=inbox.workspace_id, locale=language, query=query, limit=SUGGESTION_LIMIT)
+    if not found and not query and site.center.default_locale != language:
+        found = article_suggestions(workspace_id=inbox.workspace_id, locale=site.center.default_locale, limit=SUGGESTION_LIMIT)
+    items = [{"article_id": s.article_id, "locale": s.locale, "title": s.title, "url": s.url,
+              "snippet": html.unescape(strip_tags(s.snippet_html))} for s in found if s.url]
+    return JsonResponse({"items": items, "query": query})
 
 
 @widget_endpoint

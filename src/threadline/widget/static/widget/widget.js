@@ -73,6 +73,8 @@
       "form{display:flex;gap:6px;padding:8px;border-top:1px solid #e2e8f0}textarea,input{flex:1;font-size:15px;border:1px solid #cbd5e1;border-radius:8px;padding:8px;resize:none;min-width:0}" +
       "form button,.pre button{background:" + color + ";color:#fff;border:0;border-radius:8px;padding:0 12px;cursor:pointer;font-size:14px}.attach{background:#e2e8f0!important;color:#111!important}" +
       ".pre{padding:12px;display:flex;flex-direction:column;gap:8px}.pre label{font-size:12px;color:#475569}.pre button{padding:10px}.err{color:#b91c1c;font-size:12px;padding:0 12px}" +
+      ".suggest{padding:8px 12px;border-top:1px solid #e2e8f0;background:#fff;max-height:42%;overflow-y:auto;display:flex;flex-direction:column;gap:4px}.suggest strong{font-size:12px;color:#475569}" +
+      ".suggest a{display:block;padding:6px 8px;border:1px solid #e2e8f0;border-radius:8px;color:#111;text-decoration:none}.suggest a:hover,.suggest a:focus{border-color:" + color + ";outline:none}.suggest a span{display:block;font-size:12px;color:#64748b;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.suggest a b{color:" + color + "}" +
       ".invite{position:fixed;bottom:84px;" + side + ":20px;z-index:2147483000;background:#fff;color:#111;padding:12px 14px;border-radius:12px;box-shadow:0 4px 14px rgba(0,0,0,.2);max-width:280px;cursor:pointer;font-size:14px}" +
       "@media (max-width:480px){.panel{bottom:0;" + side + ":0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.panel.open~.launcher{display:none}}";
     root.appendChild(style);
@@ -92,6 +94,10 @@
     el.list = h("div", "list");
     el.list.setAttribute("aria-live", "polite");
     el.typing = h("div", "typing");
+    el.suggest = h("div", "suggest");
+    el.suggest.setAttribute("role", "region");
+    el.suggest.setAttribute("aria-label", t("suggestions"));
+    el.suggest.style.display = "none";
     el.err = h("div", "err");
     el.form = h("form");
     el.input = h("textarea");
@@ -112,8 +118,8 @@
     el.form.append(el.input, el.file, attach, send);
     el.form.onsubmit = function (e) { e.preventDefault(); submit(); };
     el.input.onkeydown = function (e) { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); } };
-    el.input.oninput = typing;
-    el.panel.append(head, el.note, el.pre, el.list, el.typing, el.err, el.form);
+    el.input.oninput = function () { typing(); suggestSoon(el.input.value); };
+    el.panel.append(head, el.note, el.pre, el.list, el.suggest, el.typing, el.err, el.form);
     el.launcher = h("button", "launcher", cfg.settings.launcher_text || t("launcher"));
     el.launcher.onclick = function () { toggle(!opened); };
     root.append(el.panel, el.launcher);
@@ -124,7 +130,11 @@
     opened = open;
     el.panel.classList.toggle("open", open);
     if (el.invite) { el.invite.remove(); el.invite = null; }
-    if (open) { showForms(); markRead(); el.input.focus(); }
+    if (open) {
+      if (!el.list.firstChild) render(); // the greeting, also before the first message
+      showForms(); markRead(); el.input.focus();
+      if (!msgs.size && suggestAsked === null) suggest("");
+    }
   }
 
   function showForms() {
@@ -164,18 +174,11 @@
       if (field.type !== "textarea") input.type = field.type || "text";
       input.required = !!field.required;
       input.name = field.name;
+      if (input.tagName === "TEXTAREA") input.oninput = function () { suggestSoon(input.value); };
       label.appendChild(input);
       el.pre.appendChild(label);
       inputs[field.name] = input;
     });
-    // A hook for help articles before chatting (filled by the knowledge base when it exists).
-    var list = h("div", "suggest");
-    el.pre.appendChild(list);
-    call("suggestions").then(function (data) {
-      if (!data.items || !data.items.length) return;
-      list.appendChild(h("strong", "", t("suggestions")));
-      data.items.forEach(function (item) { var a = h("a", "", item.title); a.href = item.url; a.target = "_blank"; a.rel = "noopener"; list.appendChild(h("div")).appendChild(a); });
-    }, function () {});
     var start = h("button", "", t("prechat_start"));
     start.onclick = function () {
       var answers = {};
@@ -183,6 +186,41 @@
       call("prechat", { answers: answers }).then(function () { prechatDone = true; showForms(); el.input.focus(); }, showError);
     };
     el.pre.appendChild(start);
+  }
+
+  // --- Help articles before the chat starts: the most read ones, then what matches the typed question --
+  var suggestTimer = 0, suggestAsked = null, suggestShown = [];
+  function suggestSoon(text) {
+    clearTimeout(suggestTimer);
+    if (msgs.size) return;
+    suggestTimer = setTimeout(function () { suggest(text); }, 450);
+  }
+  function suggest(text) {
+    var q = (text || "").trim().replace(/\s+/g, " ").slice(0, 200);
+    if (q.length < 3) q = "";
+    if (q === suggestAsked || msgs.size) return;
+    suggestAsked = q;
+    call("suggestions?lang=" + encodeURIComponent(cfg.language) + (q ? "&q=" + encodeURIComponent(q) : "")).then(function (data) {
+      if (q !== suggestAsked) return; // an answer to an older question
+      if (data.items && data.items.length) suggestShown = data.items;
+      else if (!q) suggestShown = [];
+      renderSuggestions();
+    }, function () { suggestAsked = null; });
+  }
+  function renderSuggestions() {
+    var box = el.suggest;
+    box.textContent = "";
+    box.style.display = suggestShown.length && !msgs.size ? "" : "none";
+    if (box.style.display) return;
+    box.appendChild(h("strong", "", t("suggestions")));
+    suggestShown.forEach(function (item) {
+      if (!/^https?:\/\//.test(item.url || "")) return;
+      var a = h("a");
+      a.href = item.url; a.target = "_blank"; a.rel = "noopener";
+      a.appendChild(h("b", "", item.title));
+      if (item.snippet) a.appendChild(h("span", "", item.snippet));
+      box.appendChild(a);
+    });
   }
 
   function showError(e) { el.err.textContent = e && e.message ? e.message : String(e); setTimeout(function () { el.err.textContent = ""; }, 6000); }
@@ -224,6 +262,7 @@
     ids.forEach(function (id) { list.appendChild(bubble(msgs.get(id))); lastId = Math.max(lastId, id); });
     pending.forEach(function (p) { list.appendChild(bubble(p, true)); });
     if (atEnd || pending.size) list.scrollTop = list.scrollHeight;
+    if (el.suggest.style.display !== "none" && (msgs.size || pending.size)) el.suggest.style.display = "none";
     showFormsLight();
   }
   function showFormsLight() { if (el.pre.style.display !== "none" && msgs.size) showForms(); }
@@ -334,7 +373,7 @@
       return call("identify", user).then(function (data) { msgs.clear(); lastId = 0; startSession(data); });
     },
     reset: function () {
-      return call("reset", {}).then(function (data) { msgs.clear(); pending.clear(); lastId = 0; prechatDone = false; startSession(data); });
+      return call("reset", {}).then(function (data) { msgs.clear(); pending.clear(); lastId = 0; prechatDone = false; suggestAsked = null; startSession(data); });
     },
     _state: function () { return { ids: Array.from(msgs.keys()), pending: pending.size, connected: !!socket && socket.readyState === 1 }; }
   };
