@@ -9,6 +9,7 @@ from threadline.api.api import api
 from threadline.demo import provider
 from threadline.demo.views import demo_integration, simulator
 from threadline.ingest.views import webhook
+from threadline.web.views.attachments import public_attachment
 from threadline.widget.views import demo_host_page
 
 # The Django admin signs in through the same page as agents (rate limits and two-factor included).
@@ -23,6 +24,7 @@ urlpatterns = [
     path("help/", include("threadline.knowledge.urls")),
     path("demo/integration/<str:public_id>", demo_integration, name="demo-integration"),
     path("forms/", include("threadline.webform.urls")),
+    path("media/a/<str:token>/<str:filename>", public_attachment, name="attachment-public"),
 ]
 
 if settings.THREADLINE_DEMO:

@@ -65,6 +65,9 @@ class MediaRef:
     # The file itself, when the provider delivers it inside the message (an email part): the core stores
     # it directly instead of fetching a URL.
     content: bytes = field(default=b"", repr=False)
+    # Our stored attachment's id on outbound media (live chat sends it so the visitor fetches the file
+    # through the widget's own permission-checked route).
+    attachment_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,8 +177,12 @@ class LivechatConnector(Connector):
                 "client_id": "",
                 "read": False,
                 "sent_at": dt.datetime.now(tz=dt.UTC).isoformat(),
+                # A stored file travels by id: the widget fetches it through its visitor-checked route.
                 "attachments": [
-                    {"url": a.url, "filename": a.filename, "content_type": a.content_type} for a in message.attachments
+                    {"id": a.attachment_id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                    if a.attachment_id and a.content else
+                    {"url": a.url, "filename": a.filename, "content_type": a.content_type}
+                    for a in message.attachments
                 ],
             },
         }

@@ -23,7 +23,8 @@ from threadline.connectors.base import ChannelConfig, MediaRef, OutboundMessage,
 from threadline.connectors.registry import connector_for
 from threadline.contacts.models import Identity
 from threadline.conversations import tasks
-from threadline.conversations.models import AuthorKind, DeliveryStatus, Direction, Message
+from threadline.conversations.attachments import attachment_public_url
+from threadline.conversations.models import Attachment, AuthorKind, DeliveryStatus, Direction, Message
 from threadline.conversations.services import message_set_delivery_status
 from threadline.conversations.threads import message_thread_references
 from threadline.core.models import Inbox, InboxHealth
@@ -101,11 +102,7 @@ def message_deliver(*, message_id: int) -> str:
         references=message_thread_references(message),
         automatic=message.author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM),
         options=message.meta.get("send_options", {}),
-        attachments=tuple(
-            MediaRef(url=f"{settings.PUBLIC_URL}{a.file.url}" if a.file else a.remote_url, filename=a.filename,
-                     content_type=a.content_type, size=a.size)
-            for a in message.attachments.all()
-        ),
+        attachments=tuple(_media_ref(a) for a in message.attachments.all()),
     )
     try:
         receipt = _send(connector, outbound, inbox)
@@ -130,6 +127,22 @@ def message_deliver(*, message_id: int) -> str:
             Message.objects.filter(pk=message.pk).update(claimed_at=None)
             message_set_delivery_status(message, DeliveryStatus.SENT)
     return "sent"
+
+
+def _media_ref(attachment: Attachment) -> MediaRef:
+    """A stored file goes out with its bytes (email attaches them) and a signed public link (providers
+    that fetch by URL); a file never fetched keeps the provider's own URL."""
+    if not attachment.file:
+        return MediaRef(url=attachment.remote_url, filename=attachment.filename, content_type=attachment.content_type,
+                        size=attachment.size, attachment_id=attachment.pk)
+    try:
+        with attachment.file.open("rb") as handle:
+            content = handle.read()
+    except FileNotFoundError:
+        content = b""
+    return MediaRef(url=attachment_public_url(attachment), filename=attachment.filename,
+                    content_type=attachment.content_type, size=attachment.size, content=content,
+                    attachment_id=attachment.pk)
 
 
 def _send(connector, outbound: OutboundMessage, inbox: Inbox):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from threadline.conversations.attachments import attachment_public_url
 from threadline.conversations.models import Message
 
 
@@ -30,7 +31,7 @@ def message_payload(message: Message) -> dict[str, Any]:
                 "filename": a.filename,
                 "content_type": a.content_type,
                 "size": a.size,
-                "url": a.file.url if a.file else a.remote_url,
+                "url": attachment_public_url(a) if a.file else a.remote_url,
             }
             for a in message.attachments.all()
         ],

@@ -10,8 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from threadline import events
@@ -307,16 +309,24 @@ def message_reply(
     inbox: Inbox | None = None,
     client_id: str | None = None,
     options: dict | None = None,
+    files=None,
 ) -> Message:
     """Store an outbound reply as queued and enqueue its delivery.
 
     Sends on ``inbox`` if given, else on the channel the customer used last. Outside the channel's reply
     window (e.g. Messenger's 24 hours) it needs ``options`` naming a compliant way (a message tag or an
     approved template); without one it is refused with the alternatives, never queued to fail later.
+    ``files`` (uploaded files) are checked by conversations.attachments and stored with the message.
     Publishes: MessageCreated. Enqueues: conversations.tasks.deliver_message.
     """
+    from threadline.conversations.attachments import AttachmentError, reply_files_check
+
     text = text.strip()
-    if not text:
+    try:
+        checked_files = reply_files_check(files)
+    except AttachmentError as error:
+        raise ConversationError(str(error)) from None
+    if not text and not checked_files:
         raise ConversationError(_("A reply cannot be empty."))
     if author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM) and _answers_machine_mail(conversation):
         # RFC 3834 §2: never answer automatic mail automatically (auto-reply loops, bounce storms).
@@ -351,6 +361,12 @@ def message_reply(
             client_id=client_id,
             meta={"send_options": options} if options else {},
         )
+        for checked in checked_files:
+            attachment = Attachment(
+                message=message, filename=checked.filename, content_type=checked.content_type, size=len(checked.content)
+            )
+            attachment.file.save(get_valid_filename(checked.filename) or "file", ContentFile(checked.content), save=False)
+            attachment.save()
         Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
         conversation.last_activity_at = now
         _record_message(message)

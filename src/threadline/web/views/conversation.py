@@ -106,6 +106,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
                 inbox=chosen,
                 client_id=request.POST.get("client_id") or None,
                 options=_send_options(request),
+                files=request.FILES.getlist("files"),
             ),
         )
     return _back(item)
