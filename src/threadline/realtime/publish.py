@@ -6,11 +6,9 @@ and consumers (``consumers.py``) forward what their groups receive.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import threading
-from collections.abc import Coroutine
 from typing import Any
+
+from asgiref.sync import async_to_sync
 
 from channels.layers import get_channel_layer
 
@@ -74,46 +72,10 @@ def wire_message(event: DomainEvent, *, sequence: int) -> dict[str, Any]:
     }
 
 
-class _PublishLoop:
-    """One event loop in a daemon thread, shared by every synchronous caller of ``publish`` in a process.
-
-    ``async_to_sync`` starts a new event loop per call, and channels-redis keeps its connections per loop,
-    so each event opened and closed a Redis connection (2 ms against 0.25 ms on a long-lived loop,
-    ``bench.publish``). The loop is started on first use and again after a fork (the thread does not
-    survive it).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pid = 0
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid():
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="threadline-publish", daemon=True).start()
-                self._loop, self._pid = loop, os.getpid()
-            return self._loop
-
-    def run(self, coroutine: Coroutine[Any, Any, Any], *, timeout: float = 10) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result(timeout)
-
-
-_publish_loop = _PublishLoop()
-
-
 def publish(event: DomainEvent, *, sequence: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     message = {"type": "threadline.event", "event": wire_message(event, sequence=sequence)}
-    groups = audience(event)
-    if not groups:
-        return
-    _publish_loop.run(_send_all(layer, groups, message))
-
-
-async def _send_all(layer, groups: list[str], message: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, message)
+    for group in audience(event):
+        async_to_sync(layer.group_send)(group, message)
