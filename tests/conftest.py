@@ -139,6 +139,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Every test gets channel layers of its own: a Redis layer remembers the event loop that receives on it,
+    and each async test (and each live server) runs a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 def close_connections_before_fork() -> None:
     """A forked child must not share the parent's database sockets (including a connection pool's)."""
     from django.db import connections

@@ -123,10 +123,17 @@ class LiveApp:
 def live_app(transactional_db, settings):
     settings.THREADLINE_SWEEP_SECONDS = 1
     settings.DEBUG = False
+    # Each live server runs its own event loop: give it a channel layer of its own, as a real process has.
+    # A Redis layer remembers the loop that receives on it, so one shared with an earlier server's (now
+    # closed) loop refuses to receive ("Two event loops are trying to receive()").
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
     app = LiveApp().start()
     settings.PUBLIC_URL = app.url
     yield app
     app.close()
+    channel_layers.backends.clear()
     from django.db import connections
 
     connections.close_all()
