@@ -13,6 +13,8 @@ For each target (``bench.targets``) and each run:
 3. Open loop at a fixed offered rate (``--rate`` msg/s for ``--seconds``): each request is sent at its
    scheduled time whatever happened before, and latency is counted from that scheduled time, so a
    backlog shows up in the figure instead of slowing the sender (no coordinated omission).
+4. The same open loop at a light rate (``--light-rate``, 5 msg/s by default) that the system sustains:
+   the latency of a message that waits in no queue (the poll or the doorbell, then the work itself).
 
 The load generator shares the machine's cores with the server (2 here): its own CPU use lowers every
 figure a little, the baseline's too.
@@ -289,17 +291,22 @@ def measure(target: targets.Target, args: argparse.Namespace, report: Report) ->
         with ConnectionPeak(target) as connections:
             closed = asyncio.run(closed_loop(target, messages=args.messages, concurrency=args.concurrency, tag=tag))
             opened = asyncio.run(open_loop(target, rate=args.rate, seconds=args.seconds, tag=f"{tag}-o"))
+            light = asyncio.run(open_loop(target, rate=args.light_rate, seconds=args.light_seconds, tag=f"{tag}-l"))
         closed_d, open_d, raw_d = (Distribution.of(closed.latencies_ms), Distribution.of(opened.latencies_ms),
                                    Distribution.of(raw_lat))
         keep("raw", raw_rate), keep("raw_p99", raw_d.p99)
         keep("e2e", closed.throughput), keep("accept", closed.accept_rate)
         keep("ratio", closed.throughput / raw_rate), keep("c_p50", closed_d.p50), keep("c_p99", closed_d.p99)
         keep("o_rate", opened.throughput), keep("o_p50", open_d.p50), keep("o_p99", open_d.p99)
-        keep("failed", len(closed.errors) + len(opened.errors)), keep("connections", connections.peak)
-        errors = closed.errors + opened.errors
+        light_d = Distribution.of(light.latencies_ms)
+        keep("l_p50", light_d.p50), keep("l_p99", light_d.p99)
+        keep("failed", len(closed.errors) + len(opened.errors) + len(light.errors))
+        keep("connections", connections.peak)
+        errors = closed.errors + opened.errors + light.errors
         report.line(f"run {run + 1}: raw {raw_rate:,.0f}/s, e2e {closed.throughput:,.1f}/s "
                     f"(accepted {closed.accept_rate:,.0f}/s), p99 {closed_d.p99:.0f} ms; at {args.rate:.0f}/s offered: "
-                    f"p50 {open_d.p50:.0f} ms p99 {open_d.p99:.0f} ms"
+                    f"p50 {open_d.p50:.0f} ms p99 {open_d.p99:.0f} ms; at {args.light_rate:.0f}/s: p50 {light_d.p50:.0f} ms "
+                    f"p99 {light_d.p99:.0f} ms"
                     + (f"; errors: {dict(Counter(errors))}" if errors else ""))
     c = args.concurrency
     report.figure(f"raw single-row commits ({c} threads)", per_run["raw"], "rows/s")
@@ -313,7 +320,9 @@ def measure(target: targets.Target, args: argparse.Namespace, report: Report) ->
     report.figure(f"at {args.rate:.0f} msg/s offered: delivered", per_run["o_rate"], "msg/s")
     report.figure(f"at {args.rate:.0f} msg/s offered: latency p50", per_run["o_p50"], "ms")
     report.figure(f"at {args.rate:.0f} msg/s offered: latency p99", per_run["o_p99"], "ms", target=Target(50))
-    report.figure("failed webhook requests (both loads)", per_run["failed"], "requests")
+    report.figure(f"at {args.light_rate:.0f} msg/s offered: latency p50", per_run["l_p50"], "ms")
+    report.figure(f"at {args.light_rate:.0f} msg/s offered: latency p99", per_run["l_p99"], "ms", target=Target(50))
+    report.figure("failed webhook requests (all loads)", per_run["failed"], "requests")
     if not target.is_sqlite:
         report.figure("peak PostgreSQL connections (web + worker)", per_run["connections"], "conns")
 
@@ -347,6 +356,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0, help="offered rate of the open-loop run, msg/s")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the open-loop run")
+    parser.add_argument("--light-rate", type=float, default=5.0, help="offered rate of the light open-loop run, msg/s")
+    parser.add_argument("--light-seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=4.0)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the scaled-out target")
     parser.add_argument("--poll", type=float, default=None, help="override THREADLINE_WORKER_POLL_SECONDS")

@@ -17,7 +17,7 @@ from bench import procs
 
 SCENARIOS = ("ingest", "sockets", "inbox", "search", "memory")
 QUICK = {
-    "ingest": ["--runs", "1", "--messages", "200", "--seconds", "3", "--baseline-seconds", "2"],
+    "ingest": ["--runs", "1", "--messages", "200", "--seconds", "3", "--light-seconds", "3", "--baseline-seconds", "2"],
     "sockets": ["--runs", "1", "--levels", "500", "--hold", "3", "--variants", "threadline-web", "floor"],
     "inbox": ["--runs", "1", "--per-run", "20", "--scales", "10k"],
     "memory": ["--runs", "1", "--settle", "2"],

@@ -2,9 +2,8 @@
 
     .venv/bin/python -m bench.sockets [--levels 1000 5000 10000] [--runs 2] [--variants …]
 
-The widget (visitor) socket does not exist yet, so this measures the agent socket ``/ws/agent/``
-(token auth, one group per visible inbox), which a widget socket will resemble. The "p99 delivery
-latency with 1,000 active chats" figure waits for the widget.
+This measures the agent socket ``/ws/agent/`` (token auth, one group per visible inbox); the widget
+(visitor) socket and its reply latency with active chats are ``bench.widget_sockets``.
 
 For each server variant and run: start the server alone on a prepared SQLite data directory, open the
 clients from a separate process (``bench.socket_clients``: asyncio + websockets), ramp to each level,
@@ -12,10 +11,11 @@ let it settle, and read the server's RSS from /proc. Memory per connection is (R
 with 10 warm-up connections) / connections. After the last level the sockets stay idle for ``--hold``
 seconds (through the servers' 20 s keepalive pings) and are counted again.
 
-Variants: ``threadline web`` as shipped (uvicorn's default websocket implementation, in-memory channel
-layer; and with the Redis layer), uvicorn started directly on ``threadline.asgi:application`` with each
+Variants: ``threadline web`` as shipped (uvicorn's default websocket implementation without
+permessage-deflate, in-memory channel layer; and with the Redis layer), uvicorn started directly on ``threadline.asgi:application`` with each
 websocket implementation, daphne, and the floor (``bench.floor``: a trivial ASGI app on uvicorn's default
-implementation) — the baseline each ratio is taken against, measured in the same run.
+implementation) — the baseline each ratio is taken against, measured in the same run — and the floor
+without permessage-deflate (``floor-no-deflate``), which is how ``threadline web`` serves websockets.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ VARIANTS: dict[str, tuple[str, list[str], bool]] = {
                                        *UVICORN], False),
     "daphne": ("daphne", ["-b", "127.0.0.1", "-p", "{port}", "-v", "0", "threadline.asgi:application"], False),
     "floor": ("uvicorn", ["bench.floor:app", "--port", "{port}", *UVICORN], False),
+    # The floor as `threadline web` serves (no permessage-deflate): what the server itself costs a socket.
+    "floor-no-deflate": ("uvicorn", ["bench.floor:app", "--port", "{port}", "--ws-per-message-deflate", "false",
+                                     *UVICORN], False),
 }
 KB = 1000  # the target is in kB; /proc reports KiB
 
@@ -88,7 +91,7 @@ def measure_variant(name: str, data_dir: Path, workspace: dict, args) -> dict:
     base = f"http://127.0.0.1:{port}"
     clients = None
     try:
-        procs.wait_http(base + ("/" if name == "floor" else "/api/docs"), server, log)
+        procs.wait_http(base + ("/" if name.startswith("floor") else "/api/docs"), server, log)
         clients = ClientProcess(f"ws://127.0.0.1:{port}/ws/agent/", workspace["token"])
         clients.ask("open 10")
         time.sleep(2)
@@ -122,7 +125,7 @@ def measure_variant(name: str, data_dir: Path, workspace: dict, args) -> dict:
 def main(argv: list[str] | None = None) -> Report:
     args = parse_args(argv)
     procs.raise_open_files()
-    header("2. Idle agent websockets per web process (widget socket: not yet)")
+    header("2. Idle agent websockets per web process (visitor sockets: bench.widget_sockets)")
     data_dir, workspace = prepare_data_dir()
     report = Report("sockets")
     report.context = {"levels": args.levels, "runs": args.runs, "hold_s": args.hold, "variants": args.variants}

@@ -185,7 +185,7 @@ def test_unverified_email_never_links_two_people(api_inbox):
 def _receive_in_thread(inbox_id: int, barrier: threading.Barrier, results: list, errors: list) -> None:
     try:
         inbox = Inbox.objects.get(pk=inbox_id)
-        barrier.wait()
+        barrier.wait(30)  # never hang the test run when another thread failed before reaching it
         results.append(services.message_receive(inbox=inbox, inbound=inbound("dup-1")).created)
     except Exception as exc:  # collected and asserted on below
         errors.append(exc)
@@ -199,7 +199,8 @@ def test_two_identical_deliveries_in_concurrent_threads_store_one_message(api_in
     results: list[bool] = []
     errors: list[Exception] = []
     threads = [
-        threading.Thread(target=_receive_in_thread, args=(api_inbox.pk, barrier, results, errors)) for _ in range(4)
+        threading.Thread(target=_receive_in_thread, args=(api_inbox.pk, barrier, results, errors), daemon=True)
+        for _ in range(4)
     ]
     for thread in threads:
         thread.start()
@@ -217,7 +218,7 @@ def _receive_in_process(inbox_id: int, barrier, queue) -> None:
     connections.close_all()
     try:
         inbox = Inbox.objects.get(pk=inbox_id)
-        barrier.wait()
+        barrier.wait(30)  # never hang the test run when another thread failed before reaching it
         queue.put(services.message_receive(inbox=inbox, inbound=inbound("dup-2", sender="cust-new")).created)
     except Exception as exc:  # reported to the parent
         queue.put(repr(exc))

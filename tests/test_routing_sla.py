@@ -34,7 +34,7 @@ from threadline.routing.services.config import (
     business_hours_save,
     routing_settings_ensure,
 )
-from threadline.routing.services.sla import sla_refresh, sla_sweep
+from threadline.routing.services.sla import inbound_moves_clocks, sla_refresh, sla_sweep
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -268,3 +268,21 @@ def test_targets_an_admin_set_before_routing_first_ran_are_kept(workspace):
     assert routing_settings_ensure(workspace_id=workspace.pk).workspace_id == workspace.pk
     assert SlaPolicy.objects.get(workspace=workspace, channel_kind="messenger").first_response_minutes == 30
     assert SlaPolicy.objects.filter(workspace=workspace).count() > 1  # the other channels got the defaults
+
+
+def test_only_a_customer_message_that_can_move_a_clock_asks_for_a_refresh(page):
+    conversation = open_conversation(page)
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=T0)
+    assert inbound_moves_clocks(conversation_id=conversation.pk, sent_at=T0)  # nothing computed yet
+    sla_refresh(conversation_id=conversation.pk, now=minutes(1))
+    assert state(conversation).first_response_due_at == minutes(30)
+
+    # Waiting for the first response: a later message changes nothing, one that arrives late but was
+    # written earlier may start the clock earlier.
+    assert not inbound_moves_clocks(conversation_id=conversation.pk, sent_at=minutes(2))
+    assert inbound_moves_clocks(conversation_id=conversation.pk, sent_at=T0 - dt.timedelta(minutes=1))
+
+    # After an agent's reply no clock runs: the customer's next message starts one.
+    message(conversation, Direction.OUTBOUND, minutes(5))
+    sla_refresh(conversation_id=conversation.pk, now=minutes(6))
+    assert inbound_moves_clocks(conversation_id=conversation.pk, sent_at=minutes(10))

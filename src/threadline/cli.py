@@ -37,10 +37,11 @@ def _migrate() -> None:
 def start_background(stop: threading.Event) -> list[threading.Thread]:
     """Start the task worker, the scheduler and the IMAP watchers in daemon threads of this process."""
     from django.conf import settings
+    from django.db import connection
 
     from threadline.mail.imap import start_imap_watchers
     from threadline.scheduler import run_scheduler
-    from threadline.worker import make_worker
+    from threadline.worker import listen_for_jobs, make_worker
 
     # Several worker threads overlap their waits on the database (PostgreSQL round trips); on SQLite
     # writes are serialised anyway, so one is the default there (settings.THREADLINE_WORKER_THREADS).
@@ -59,6 +60,8 @@ def start_background(stop: threading.Event) -> list[threading.Thread]:
         threading.Thread(target=run_scheduler, args=(stop,), name="threadline-scheduler", daemon=True),
         threading.Thread(target=watch_stop, name="threadline-stop", daemon=True),
     ]
+    if connection.vendor == "postgresql":  # jobs enqueued by other processes wake this one's workers
+        threads.append(threading.Thread(target=listen_for_jobs, args=(stop,), name="threadline-job-listener", daemon=True))
     for thread in threads:
         thread.start()
     return threads + start_imap_watchers(stop)
@@ -92,10 +95,35 @@ def _smtpd_role() -> None:
         listener.stop()
 
 
+def _websocket_protocol():
+    """uvicorn's default websocket implementation, minus what an open socket no longer needs.
+
+    After the handshake uvicorn keeps the parsed request and the response it sent (their header objects,
+    ~3 kB per socket) for the socket's whole life; they are never read again once it is accepted. "auto"
+    (uvicorn's own choice) when that implementation is not there.
+    """
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # an uvicorn without the sans-I/O implementation
+        return "auto"
+
+    class WebSocketProtocol(WebSocketsSansIOProtocol):
+        async def send(self, message):
+            await super().send(message)
+            if message.get("type") == "websocket.accept" and self.handshake_complete:
+                self.request = self.response = None
+
+    return WebSocketProtocol
+
+
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run("threadline.asgi:application", host=host, port=port, lifespan="off", log_level="info")
+    # No permessage-deflate: every socket that negotiates it (browsers and the websockets client offer it)
+    # keeps a zlib compressor and decompressor for its whole life, ~39 kB of the server's memory per idle
+    # socket (half of it), to save a few hundred bytes on frames that are small JSON events.
+    uvicorn.run("threadline.asgi:application", host=host, port=port, lifespan="off", log_level="info",
+                ws=_websocket_protocol(), ws_per_message_deflate=False)
 
 
 def _worker_role() -> None:
@@ -133,6 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.role == "demo":
         _demo_environment(args.host, args.port)
 
+    # The web threads, the event loop and the worker threads share one interpreter lock. A thread coming
+    # back from the database waits for the lock up to the switch interval (5 ms by default) while another
+    # thread computes, once per query; at 1 ms those waits stop setting the pace (docs/performance.md).
+    sys.setswitchinterval(float(os.environ.get("THREADLINE_SWITCH_INTERVAL", "0.001")))
     _setup()
     logging.getLogger("threadline").setLevel(logging.INFO)
     if args.role in ("run", "demo"):

@@ -3,14 +3,22 @@
 A job enqueued before commit could run before its rows exist, or for a change that rolls back.
 ``enqueue_on_commit`` waits for the commit; ``enqueue_in_transaction`` writes the job row inside the
 transaction, which is the same guarantee for a job store in the same database (django-tasks-db, the
-configured backend) and saves a commit on hot paths.
+configured backend) and saves a commit on hot paths. ``follow_up`` is for the small jobs a job causes
+(index a stored message, refresh its SLA clocks): inside a worker they run right after the commit in the
+same thread, because a queue round trip (write, poll, claim, done) costs more than the work itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import threading
 
 from django.db import transaction
+
+logger = logging.getLogger("threadline.jobs")
+_worker_thread = threading.local()
 
 
 def enqueue_on_commit(task, *args, run_after: dt.datetime | None = None) -> None:
@@ -26,3 +34,34 @@ def enqueue_in_transaction(task, *args) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue_in_transaction needs an open transaction")
     task.enqueue(*args)
+
+
+@contextlib.contextmanager
+def running_job():
+    """Mark this thread as running a job (``threadline.worker``), so that ``follow_up`` runs work inline."""
+    previous = getattr(_worker_thread, "active", False)
+    _worker_thread.active = True
+    try:
+        yield
+    finally:
+        _worker_thread.active = previous
+
+
+def follow_up(task, *args) -> None:
+    """After commit: in a worker, run ``task`` now in this thread; elsewhere (a web request), enqueue it.
+
+    If the inline run fails, the job is enqueued instead, so a failure gets the queue's retries and its
+    error record, and never undoes or delays the work that was just committed.
+    """
+    if not getattr(_worker_thread, "active", False):
+        enqueue_on_commit(task, *args)
+        return
+
+    def _run() -> None:
+        try:
+            task.call(*args)
+        except Exception:
+            logger.exception("follow-up %s failed inline; queued instead", task.name)
+            task.enqueue(*args)
+
+    transaction.on_commit(_run)

@@ -6,11 +6,12 @@ transaction has committed, so they see the stored rows and a rollback announces 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
 from threadline import events
-from threadline.jobs import enqueue_on_commit
+from threadline.jobs import enqueue_on_commit, follow_up
 from threadline.realtime.publish import publish
 from threadline.routing import tasks as routing_tasks
 from threadline.search import reactions as search_reactions
@@ -31,7 +32,7 @@ def route(event: events.DomainEvent) -> None:
 
 def refresh_sla(event: events.DomainEvent) -> None:
     """Recompute the SLA timers: a message, a status or a priority change moves them."""
-    enqueue_on_commit(routing_tasks.sla_check, event.conversation_id)
+    follow_up(routing_tasks.sla_check, event.conversation_id)
 
 
 def drain_queue_if_capacity_freed(event: events.DomainEvent) -> None:
@@ -63,22 +64,15 @@ def send_csat_if_resolved(event: events.DomainEvent) -> None:
 
 
 def refresh_sla_for_message(event: events.DomainEvent) -> None:
-    """A customer message is stored by a worker already: recompute its SLA right there, not in one more job.
-
-    An inbound message is the most frequent event, and a separate ``sla_check`` job for each one cost three
-    commits and a queue round trip. Replies and notes (written in a web request) still go through the job.
-    If the inline refresh fails, the job is the fallback.
-    """
+    """Replies move the SLA clocks, and customer messages may; internal notes do not."""
     if not isinstance(event, events.MessageCreated):
         return
     direction = event.message.get("direction")
     if direction == "inbound":
-        from threadline.routing.services.sla import sla_refresh
+        from threadline.routing.services.sla import inbound_moves_clocks
 
-        try:
-            sla_refresh(conversation_id=event.conversation_id)
-        except Exception:
-            logger.exception("inline SLA refresh failed for conversation %s; queued instead", event.conversation_id)
+        sent_at = dt.datetime.fromisoformat(event.message["provider_sent_at"])
+        if inbound_moves_clocks(conversation_id=event.conversation_id, sent_at=sent_at):
             refresh_sla(event)
     elif direction == "outbound":
         refresh_sla(event)

@@ -19,6 +19,7 @@ from threadline.ingest.services import delivery_sweep
 from threadline.mail.imap import imap_poll_due
 from threadline.routing.services.assignment import routing_rebalance_all
 from threadline.routing.services.sla import sla_sweep
+from threadline.worker import job_results_prune
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ PERIODIC_JOBS: tuple[Callable[[], int], ...] = (
     imap_poll_due,
     sla_sweep,
     routing_rebalance_all,
+    job_results_prune,
 )
 
 

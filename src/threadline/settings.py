@@ -125,8 +125,10 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with a connection pool (threadline/core/sqlite/base.py).
+            "ENGINE": "threadline.core.sqlite",
             "NAME": DATA_DIR / "threadline.sqlite3",
+            "POOL_SIZE": int(os.environ.get("THREADLINE_DB_POOL_SIZE", "8")),
             "OPTIONS": {
                 # IMMEDIATE: a writing transaction takes the write lock when it begins, so two writers queue
                 # on busy_timeout instead of failing half-way with "database is locked".
@@ -250,6 +252,9 @@ THREADLINE_INGEST_ATTEMPTS = int(os.environ.get("THREADLINE_INGEST_ATTEMPTS", "8
 # worker and picked up again by the sweeper.
 THREADLINE_STALE_SECONDS = int(os.environ.get("THREADLINE_STALE_SECONDS", "120"))
 THREADLINE_SWEEP_SECONDS = float(os.environ.get("THREADLINE_SWEEP_SECONDS", "15"))
+# Finished jobs are history, not state (the domain rows are): kept for inspection, then pruned by the scheduler.
+THREADLINE_JOB_RESULTS_KEEP_HOURS = float(os.environ.get("THREADLINE_JOB_RESULTS_KEEP_HOURS", "24"))
+THREADLINE_FAILED_JOBS_KEEP_DAYS = float(os.environ.get("THREADLINE_FAILED_JOBS_KEEP_DAYS", "30"))
 THREADLINE_WORKER_POLL_SECONDS = float(os.environ.get("THREADLINE_WORKER_POLL_SECONDS", "0.2"))
 # Task worker threads per process (`run`, `worker`): several overlap their database round trips on
 # PostgreSQL; SQLite serialises writes, so one thread there.

@@ -87,7 +87,10 @@ class LiveApp:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            "threadline.asgi:application", host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
+            "threadline.asgi:application", host="127.0.0.1", port=self.port, lifespan="off", log_level="warning",
+            # A page left open keeps its websocket: do not wait for it on close, or the server thread (and the
+            # worker threads' database connections) outlive the test.
+            timeout_graceful_shutdown=3,
         )
         self.server = uvicorn.Server(config)
         self.stop = threading.Event()
@@ -113,6 +116,9 @@ class LiveApp:
         self.stop.set()
         self.server.should_exit = True
         self.thread.join(10)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(10)
         # The worker threads finish the job in hand before they stop: wait for them, so none of them touches
         # the database after the test (and its database) is gone.
         for thread in self.background:

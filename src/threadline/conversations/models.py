@@ -53,16 +53,21 @@ class Conversation(models.Model):
     ``inbox`` is where the conversation began; it decides which agents may see it.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
-    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="conversations")
+    # Foreign keys without their own index (db_index=False): the composite indexes in Meta lead with
+    # workspace (and inbox) and with contact, and every query filters by workspace or contact first. Deleting
+    # an inbox or a team (Django admin only) scans the table for its PROTECT / SET_NULL check instead.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversations", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations", db_index=False)
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="conversations", db_index=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NONE)
     assignee = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_conversations"
     )
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations", db_index=False
+    )
     labels = models.ManyToManyField(Label, related_name="conversations", blank=True, verbose_name=_("labels"))
     language = models.CharField(_("language"), max_length=8, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
@@ -81,7 +86,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["workspace", "inbox", "status", "-last_activity_at"]),
             models.Index(fields=["workspace", "-last_activity_at", "-id"]),
-            models.Index(fields=["contact", "status"]),
+            models.Index(fields=["contact", "status"]),  # also serves contact_id alone (the FK has no index)
+            # "Mine" / one agent's / unassigned pages with a status: a bounded range scan whatever the mix.
+            models.Index(
+                fields=["workspace", "assignee", "status", "-last_activity_at", "-id"], name="conversation_assignee_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,12 +129,19 @@ DELIVERY_RANK = {
 
 
 class Message(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="messages")
+    # Foreign keys without their own index (db_index=False), to keep the index writes per inserted message
+    # down: messages are always reached through their conversation, served by the (conversation,
+    # provider_sent_at, id) index in Meta (which the planner then also uses for the message list's order),
+    # or by (inbox, provider_id) for provider ids. Deleting an inbox (PROTECT) or a membership (SET_NULL
+    # author), Django admin only, and a per-workspace search index rebuild scan the table instead.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="messages", db_index=False)
     direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices)
     author_kind = models.CharField(_("author"), max_length=16, choices=AuthorKind.choices)
-    author = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(_("sanitised HTML"), blank=True)
     # The provider's id of this message: the dedupe key, unique per inbox.
@@ -159,7 +175,7 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["conversation", "provider_sent_at", "id"]),
+            models.Index(fields=["conversation", "provider_sent_at", "id"]),  # also serves conversation_id alone
             models.Index(
                 fields=["delivery_status", "next_attempt_at"],
                 condition=Q(delivery_status="queued"),

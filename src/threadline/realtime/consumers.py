@@ -7,6 +7,8 @@ against that set before it is forwarded.
 
 from __future__ import annotations
 
+import sys
+
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -28,6 +30,16 @@ def _bearer_token(scope) -> str:
             if text.lower().startswith("bearer "):
                 return text[7:].strip()
     return ""
+
+
+_SHARED_SETS: dict[frozenset, frozenset] = {}
+
+
+def _shared(ids: frozenset) -> frozenset:
+    """One object per distinct set of visible inboxes, shared by every socket that sees the same set."""
+    if len(_SHARED_SETS) > 10_000:
+        _SHARED_SETS.clear()
+    return _SHARED_SETS.setdefault(ids, ids)
 
 
 @database_sync_to_async
@@ -58,11 +70,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.membership_id = membership.pk
         self.workspace_id = membership.workspace_id
         self.name = str(membership)
-        self.inbox_ids = inbox_ids
+        self.inbox_ids = _shared(frozenset(inbox_ids))
         self.viewing: set[int] = set()
-        self.groups_joined = [inbox_group(i) for i in sorted(inbox_ids)] + [agent_group(membership.pk)]
+        groups = [inbox_group(i) for i in sorted(inbox_ids)] + [agent_group(membership.pk)]
         if admin:
-            self.groups_joined.append(workspace_admin_group(membership.workspace_id))
+            groups.append(workspace_admin_group(membership.workspace_id))
+        self.groups_joined = [sys.intern(group) for group in groups]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

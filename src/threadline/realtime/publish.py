@@ -76,6 +76,15 @@ def publish(event: DomainEvent, *, sequence: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    groups = audience(event)
+    if not groups:
+        return
     message = {"type": "threadline.event", "event": wire_message(event, sequence=sequence)}
-    for group in audience(event):
-        async_to_sync(layer.group_send)(group, message)
+    # One trip into an event loop for all the groups: each async_to_sync call from a worker thread starts a
+    # loop, and channels-redis opens a new Redis connection per loop (bench.publish).
+    async_to_sync(_send_to_groups)(layer, groups, message)
+
+
+async def _send_to_groups(layer, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, message)

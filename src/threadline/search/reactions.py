@@ -1,12 +1,13 @@
 """The search index's reactions to domain events; listed in ``threadline.reactions.REACTIONS``.
 
-Each enqueues an indexing job after commit, so a slow index never delays the message or the merge.
+Each enqueues an indexing job after commit, so a slow index never delays the message or the merge; a
+message stored by a worker is indexed by that worker right after its commit (``jobs.follow_up``).
 """
 
 from __future__ import annotations
 
 from threadline import events
-from threadline.jobs import enqueue_on_commit
+from threadline.jobs import enqueue_on_commit, follow_up
 from threadline.search import tasks
 
 
@@ -14,7 +15,7 @@ def index_message(event: events.DomainEvent) -> None:
     """A message was stored or changed: (re-)index its text."""
     message_id = getattr(event, "message", {}).get("id")
     if message_id is not None:
-        enqueue_on_commit(tasks.index_message, message_id)
+        follow_up(tasks.index_message, message_id)
 
 
 def index_new_contact(event: events.DomainEvent) -> None:

@@ -81,6 +81,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.auth_timeout.cancel()
+        # An idle socket keeps only what its frames need: the inbox (and its workspace and config) was for
+        # the session check; the services load ``visitor.inbox`` when a frame needs it.
+        self.auth_timeout = self.inbox = None
         self.token = token
         self.visitor = visitor
         self.joined: set[int] = set()

@@ -71,6 +71,21 @@ def sla_clocks_for(conversation: Conversation) -> list[Clock]:
     return running_clocks(sla_facts_for(conversation), targets, conversation_schedule(conversation), warn_percent)
 
 
+def inbound_moves_clocks(*, conversation_id: int, sent_at: dt.datetime) -> bool:
+    """Whether a stored customer message can change the conversation's SLA clocks.
+
+    It cannot when a response clock is already running and the message is the conversation's newest
+    customer message: the clock started at an earlier one (the first, or the first after the latest agent
+    reply), and a later message moves neither. One query instead of a refresh, for the most frequent event
+    (a customer writing several messages in a row). A message that arrives out of order may start the clock
+    earlier, so it is refreshed.
+    """
+    running = Q(first_response_due_at__isnull=False) | Q(next_response_due_at__isnull=False)
+    return not ConversationRouting.objects.filter(
+        running, conversation_id=conversation_id, conversation__last_inbound_at__lte=sent_at
+    ).exists()
+
+
 def sla_refresh(*, conversation_id: int, now: dt.datetime | None = None) -> list[str]:
     """Recompute a conversation's SLA timers and announce what is due. Idempotent; returns the event kinds fired."""
     now = now or timezone.now()
@@ -78,10 +93,12 @@ def sla_refresh(*, conversation_id: int, now: dt.datetime | None = None) -> list
         conversation = Conversation.objects.select_related("inbox").filter(pk=conversation_id).first()
         if conversation is None:
             return []
-        state, _created = ConversationRouting.objects.get_or_create(
-            conversation=conversation, defaults={"workspace_id": conversation.workspace_id}
-        )
-        state = ConversationRouting.objects.select_for_update().get(pk=state.pk)
+        state = ConversationRouting.objects.select_for_update().filter(conversation=conversation).first()
+        if state is None:
+            state, _created = ConversationRouting.objects.get_or_create(
+                conversation=conversation, defaults={"workspace_id": conversation.workspace_id}
+            )
+            state = ConversationRouting.objects.select_for_update().get(pk=state.pk)
         clocks = sla_clocks_for(conversation)
         fired = [_announce(conversation, state, clock, now) for clock in clocks]
         previous_check = state.next_check_at
