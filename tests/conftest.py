@@ -150,6 +150,37 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+def call_in_thread(function, *args, timeout: float = 30, **kwargs):
+    """Call ``function`` in a thread of its own and return its result (or raise its exception).
+
+    For code that must not run in this thread (Playwright's sync API keeps an event loop here, and the
+    realtime publish refuses to run inside one). The thread closes its database connections before it ends:
+    a pooled connection left open by a finished thread is never returned, and a few of those exhaust the pool.
+    """
+    import threading
+
+    from django.db import connections
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"{getattr(function, '__name__', function)} still running after {timeout} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def close_connections_before_fork() -> None:
     """A forked child must not share the parent's database sockets (including a connection pool's)."""
     from django.db import connections

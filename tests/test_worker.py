@@ -33,11 +33,7 @@ def _no_calls():
 
 
 def in_thread(fn):
-    result: list = []
-    thread = threading.Thread(target=lambda: result.append(fn()))
-    thread.start()
-    thread.join(30)
-    return result[0]
+    return call_in_thread(fn)
 
 
 def take_and_close():
@@ -131,7 +127,7 @@ def test_a_follow_up_that_fails_inline_is_queued_for_the_queue_to_retry(db, djan
 def test_an_inbound_message_is_indexed_and_its_sla_refreshed_by_the_worker_without_more_jobs(
     transactional_db, client, api_inbox, run_jobs
 ):
-    from tests.conftest import message_payload, post_signed
+    from tests.conftest import call_in_thread, message_payload, post_signed
     from threadline.routing.models import ConversationRouting
     from threadline.search.models import SearchDocument
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from threadline.conversations.delivery import outbound_sweep
 from threadline.conversations.services import conversation_wake_due
@@ -46,6 +46,9 @@ def run_periodic_jobs() -> None:
 
 def run_scheduler(stop: threading.Event) -> None:
     logger.info("scheduler started (every %ss)", settings.THREADLINE_SWEEP_SECONDS)
-    while not stop.is_set():
-        run_periodic_jobs()
-        stop.wait(settings.THREADLINE_SWEEP_SECONDS)
+    try:
+        while not stop.is_set():
+            run_periodic_jobs()
+            stop.wait(settings.THREADLINE_SWEEP_SECONDS)
+    finally:
+        connections.close_all()

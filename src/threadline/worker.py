@@ -69,17 +69,21 @@ class JobWorker(Worker):
     ``jobs.follow_up`` runs small follow-up jobs inline)."""
 
     def run(self) -> None:
-        while self.running:
-            close_old_connections()
-            seen = doorbell.rings()
-            job = self._claim_next()
-            if job is not None:
-                self.run_task(job)
-                continue
-            if self.batch:
-                return
-            close_old_connections()
-            doorbell.wait(seen, self.interval)
+        try:
+            while self.running:
+                close_old_connections()
+                seen = doorbell.rings()
+                job = self._claim_next()
+                if job is not None:
+                    self.run_task(job)
+                    continue
+                if self.batch:
+                    return
+                close_old_connections()
+                doorbell.wait(seen, self.interval)
+        finally:
+            if not self.batch:  # a worker thread ends: hand its connection back, or the pool loses it
+                connections.close_all()
 
     def _claim_next(self) -> DBTaskResult | None:
         ready = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)

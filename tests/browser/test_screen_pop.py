@@ -7,7 +7,6 @@ opens the conversation, where the call is logged next to the Messenger thread.""
 from __future__ import annotations
 
 import struct
-import threading
 import time
 import zlib
 
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
+from tests.conftest import call_in_thread
 from tests.fakes.cti import TOKEN, PbxDriver
 from tests.fakes.loopback import Clock
 from tests.fakes.meta import GraphFake, MetaDriver, messaging_envelope, messaging_text
@@ -63,11 +63,7 @@ class HttpClient:
 def off_loop(function, **kwargs):
     """Run a service outside this thread: Playwright's sync API keeps an event loop here, and the realtime
     publish after commit (async_to_sync) refuses to run inside one."""
-    result = []
-    worker = threading.Thread(target=lambda: result.append(function(**kwargs)))
-    worker.start()
-    worker.join(30)
-    return result[0]
+    return call_in_thread(function, **kwargs)
 
 
 def wait_for(check, what: str, seconds: float = 30):
