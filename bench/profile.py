@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -138,7 +139,8 @@ def count_queries(args) -> None:
     from bench.workspace import django_setup, minimal_workspace
     from threadline.connectors.api import signed_headers
 
-    url = procs.create_database("threadline_bench_queries", fresh=True)
+    postgres = args.database == "postgres"
+    url = procs.create_database("threadline_bench_queries", fresh=True) if postgres else None
     django_setup(database_url=url, data_dir=tempfile.mkdtemp(prefix="threadline-bench-queries-"))
     from django.core.management import call_command
 
@@ -171,8 +173,23 @@ def count_queries(args) -> None:
         verbs = [q["sql"].split(None, 1)[0].upper() for q in captured.captured_queries]
         stages[stage] = {"statements": {k: round(v / n, 1) for k, v in Counter(verbs).items()},
                          "durable commits": round(_write_commits(verbs) / n, 1)}
-    print(json.dumps({"per message": stages, "messages": n}, indent=2))
-    procs.drop_database("threadline_bench_queries")
+    # CPU and wall time per message, without the query capture's overhead: 3 rounds of n new messages.
+    timings: dict[str, list[float]] = {"webhook cpu ms": [], "worker cpu ms": [], "worker wall ms": []}
+    first = CONTACT_POOL + n
+    for _ in range(3):
+        cpu = time.process_time()
+        send(first, n)
+        timings["webhook cpu ms"].append((time.process_time() - cpu) * 1000 / n)
+        cpu, wall = time.process_time(), time.perf_counter()
+        run_pending_jobs()
+        timings["worker cpu ms"].append((time.process_time() - cpu) * 1000 / n)
+        timings["worker wall ms"].append((time.perf_counter() - wall) * 1000 / n)
+        first += n
+    medians = {name: round(statistics.median(values), 2) for name, values in timings.items()}
+    print(json.dumps({"database": connection.vendor, "messages": n, "per message": stages,
+                      "time per message (median of 3 rounds)": medians}, indent=2))
+    if postgres:
+        procs.drop_database("threadline_bench_queries")
 
 
 def _write_commits(verbs: list[str]) -> int:
@@ -201,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--messages", type=int, default=None, help="ingest: 3000; queries: 50")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres", help="queries only")
     args = parser.parse_args(argv)
     if args.what == "summary":
         print(summarise(Path(args.file), top=args.top))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import signal
@@ -193,23 +194,80 @@ def test_worker_killed_while_receiving_is_recovered(client, api_inbox, run_jobs,
     assert sorted(Message.objects.values_list("provider_id", flat=True)) == ["m-1", "m-2"]
 
 
-def test_a_delivery_and_its_job_commit_together_or_not_at_all(api_inbox):
-    """delivery_store writes the job row in its own transaction: a rollback leaves neither behind."""
+def test_a_stored_delivery_is_its_own_queue_entry_and_a_rollback_leaves_nothing(api_inbox, run_jobs):
+    """delivery_store writes one row and no job: the pending delivery is what the workers drain."""
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
     from threadline.connectors.base import RawRequest
 
-    raw = RawRequest(method="POST", path="/webhooks/api/x", query={}, headers={}, body=b"{}")
+    body = json.dumps(message_payload("m-1")).encode()
+    raw = RawRequest(method="POST", path="/webhooks/api/x", query={}, headers={}, body=body)
     with pytest.raises(RuntimeError), transaction.atomic():
         ingest.delivery_store(inbox=api_inbox, raw=raw)
-        assert RawDelivery.objects.count() == 1 and DBTaskResult.objects.count() == 1
+        assert RawDelivery.objects.count() == 1
         raise RuntimeError("the request failed before the provider was answered")
-    assert RawDelivery.objects.count() == 0 and DBTaskResult.objects.count() == 0
+    assert RawDelivery.objects.count() == 0
 
     delivery = ingest.delivery_store(inbox=api_inbox, raw=raw)
-    [job] = DBTaskResult.objects.all()
-    assert job.args_kwargs["args"] == [delivery.pk]
+    assert DBTaskResult.objects.count() == 0
+    run_jobs()
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DONE and delivery.attempts == 1
+    assert Message.objects.get().provider_id == "m-1"
+
+
+def test_a_drain_claims_a_batch_oldest_first_and_one_bad_delivery_holds_up_no_other(
+    client, api_inbox, monkeypatch, settings
+):
+    real_receive = ingest.message_receive
+
+    def receive_but_fail_on_m2(**kwargs):
+        if kwargs["inbound"].provider_id == "m-2":
+            raise RuntimeError("bad payload")
+        return real_receive(**kwargs)
+
+    monkeypatch.setattr(ingest, "message_receive", receive_but_fail_on_m2)
+    for i in range(1, 6):
+        post_signed(client, api_inbox, message_payload(f"m-{i}", text=f"message {i}"))
+    first, second, *rest = RawDelivery.objects.order_by("pk")
+
+    assert ingest.deliveries_drain(limit=3) == 3
+    states = dict(RawDelivery.objects.values_list("pk", "state"))
+    assert states[first.pk] == DeliveryState.DONE
+    assert states[second.pk] == DeliveryState.PENDING  # retrying after its backoff, the others went on
+    assert [states[d.pk] for d in rest] == [DeliveryState.DONE, DeliveryState.PENDING, DeliveryState.PENDING]
+    assert sorted(Message.objects.values_list("provider_id", flat=True)) == ["m-1", "m-3"]
+
+    assert ingest.deliveries_drain(limit=3) == 2  # m-2 is not due yet: only the two left
+    assert ingest.deliveries_drain(limit=3) == 0
+    assert Message.objects.count() == 4
+    assert RawDelivery.objects.get(pk=second.pk).next_attempt_at > timezone.now()
+
+
+def test_concurrent_drains_never_claim_the_same_delivery(client, api_inbox):
+    """Two workers drain side by side (PostgreSQL: SKIP LOCKED; SQLite: exclusive claims): every delivery is
+    claimed exactly once and every message stored once."""
+    from tests.conftest import call_in_thread
+
+    for i in range(40):
+        post_signed(client, api_inbox, message_payload(f"c-{i}", contact_id=f"cust-{i % 7}", text=f"hello {i}"))
+    claimed: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def drain_all() -> None:
+        barrier.wait(30)
+        while (count := ingest.deliveries_drain(limit=5)) or RawDelivery.objects.filter(state="pending").exists():
+            claimed.append(count)
+
+    threads = [threading.Thread(target=call_in_thread, args=(drain_all,), kwargs={"timeout": 120}) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(150)
+    assert sum(claimed) == 40
+    assert set(RawDelivery.objects.values_list("state", "attempts")) == {(DeliveryState.DONE, 1)}
+    assert Message.objects.count() == 40
 
 
 def test_a_failed_delivery_applies_none_of_its_events(client, api_inbox, run_jobs, monkeypatch):

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from tests.conftest import make_member
 from tests.fakes.cti import TOKEN, PbxDriver
@@ -42,7 +43,8 @@ def setup(workspace, agent_member):
     make_member(workspace, "ada", Role.ADMIN)  # offline: an admin who is away gets no pop
     sms_message = services.message_receive(inbox=sms, inbound=InboundMessage(
         provider_id="SM1", sender=SenderRef(kind="phone", value=CALLER, name="Anna"),
-        sent_at=dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), text="My shoes are the wrong size",
+        # Recent: a call joins her open conversation only within the workspace's join window.
+        sent_at=timezone.now() - dt.timedelta(hours=1), text="My shoes are the wrong size",
     )).message
     return {"cti": cti, "sms": sms, "carla": carla, "conversation": sms_message.conversation}
 

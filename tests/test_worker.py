@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from tests.conftest import call_in_thread
 from threadline.jobs import follow_up, running_job
 from threadline.worker import Doorbell, doorbell, listen_for_jobs, make_worker
 
@@ -127,7 +128,7 @@ def test_a_follow_up_that_fails_inline_is_queued_for_the_queue_to_retry(db, djan
 def test_an_inbound_message_is_indexed_and_its_sla_refreshed_by_the_worker_without_more_jobs(
     transactional_db, client, api_inbox, run_jobs
 ):
-    from tests.conftest import call_in_thread, message_payload, post_signed
+    from tests.conftest import message_payload, post_signed
     from threadline.routing.models import ConversationRouting
     from threadline.search.models import SearchDocument
 
@@ -142,6 +143,28 @@ def test_an_inbound_message_is_indexed_and_its_sla_refreshed_by_the_worker_witho
     assert ConversationRouting.objects.get().first_response_due_at is not None
 
 
+def test_a_flood_of_deliveries_never_starves_the_job_queue(transactional_db, client, api_inbox, monkeypatch, settings):
+    """Each worker pass takes one batch of deliveries, then one job: an outbound send waits one batch, not
+    until the inbound flood has drained."""
+    from tests.conftest import message_payload, post_signed
+    from threadline.ingest import services as ingest
+
+    settings.THREADLINE_INGEST_BATCH = 1
+    real = ingest._process_claimed
+
+    def process(delivery):
+        calls.append("delivery")
+        return real(delivery)
+
+    monkeypatch.setattr(ingest, "_process_claimed", process)
+    for i in range(3):
+        post_signed(client, api_inbox, message_payload(f"m-{i}", text=f"message {i}"))
+    with transaction.atomic():
+        remember.enqueue("job")
+    make_worker(batch=True).run()
+    assert calls[:3] == ["delivery", "job", "delivery"] and calls.count("delivery") == 3
+
+
 # --- The doorbell ------------------------------------------------------------------------------------------
 
 
@@ -152,6 +175,27 @@ def test_a_ring_between_looking_at_the_queue_and_waiting_is_not_lost():
     started = time.monotonic()
     bell.wait(seen, timeout=30)
     assert time.monotonic() - started < 5
+
+
+def test_a_waiting_worker_wakes_when_a_delivery_is_stored(transactional_db, client, api_inbox):
+    from tests.conftest import message_payload, post_signed
+    from threadline.conversations.models import Message
+
+    worker = make_worker()
+    worker.interval = 60  # only the ring can wake it in time
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        assert post_signed(client, api_inbox, message_payload("m-1")).status_code == 200
+        deadline = time.monotonic() + 20
+        while not Message.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert Message.objects.get().provider_id == "m-1"
+    finally:
+        worker.running = False
+        doorbell.ring()
+        thread.join(10)
 
 
 def test_a_waiting_worker_wakes_when_a_job_commits_not_at_its_next_poll(transactional_db):

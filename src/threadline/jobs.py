@@ -6,6 +6,10 @@ transaction, which is the same guarantee for a job store in the same database (d
 configured backend) and saves a commit on hot paths. ``follow_up`` is for the small jobs a job causes
 (index a stored message, refresh its SLA clocks): inside a worker they run right after the commit in the
 same thread, because a queue round trip (write, poll, claim, done) costs more than the work itself.
+
+A *drain* is work that keeps its own queue in its own table (inbound deliveries: a pending row is the job)
+and is claimed in batches rather than one job row per item; apps register theirs with ``register_drain``
+and every worker pass calls them before it claims a job.
 """
 
 from __future__ import annotations
@@ -14,11 +18,23 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 from django.db import transaction
 
 logger = logging.getLogger("threadline.jobs")
 _worker_thread = threading.local()
+_drains: list[Callable[[], int]] = []
+
+
+def register_drain(drain: Callable[[], int]) -> None:
+    """Have every worker pass call ``drain()``: it claims and processes a batch, returning how many items."""
+    if drain not in _drains:
+        _drains.append(drain)
+
+
+def registered_drains() -> tuple[Callable[[], int], ...]:
+    return tuple(_drains)
 
 
 def enqueue_on_commit(task, *args, run_after: dt.datetime | None = None) -> None:

@@ -248,6 +248,8 @@ THREADLINE_DELIVERY_ATTEMPTS = int(os.environ.get("THREADLINE_DELIVERY_ATTEMPTS"
 THREADLINE_RETRY_BASE_SECONDS = float(os.environ.get("THREADLINE_RETRY_BASE_SECONDS", "10"))
 # Inbound processing: attempts before a stored raw delivery is parked as failed for an admin to replay.
 THREADLINE_INGEST_ATTEMPTS = int(os.environ.get("THREADLINE_INGEST_ATTEMPTS", "8"))
+# Inbound deliveries a worker claims at once (one statement per batch; each still commits on its own).
+THREADLINE_INGEST_BATCH = max(1, int(os.environ.get("THREADLINE_INGEST_BATCH", "20")))
 # A raw delivery or outbound message left "in progress" longer than this is assumed orphaned by a dead
 # worker and picked up again by the sweeper.
 THREADLINE_STALE_SECONDS = int(os.environ.get("THREADLINE_STALE_SECONDS", "120"))

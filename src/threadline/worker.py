@@ -24,7 +24,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from threadline.jobs import running_job
+from threadline.jobs import registered_drains, running_job
 
 logger = logging.getLogger("threadline.worker")
 NOTIFY_CHANNEL = "threadline_jobs"
@@ -56,7 +56,9 @@ doorbell = Doorbell()
 
 
 def ring_when_committed(sender=None, **kwargs) -> None:
-    """``task_enqueued`` receiver: ring this process's doorbell, and other processes' on PostgreSQL."""
+    """Ring this process's doorbell once the current transaction commits, and other processes' on PostgreSQL.
+
+    The ``task_enqueued`` receiver, and what a drain's producer calls when it stores work (a delivery)."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -73,9 +75,13 @@ class JobWorker(Worker):
             while self.running:
                 close_old_connections()
                 seen = doorbell.rings()
+                # A batch from each drain, then one job: a flood of inbound messages never starves the
+                # outbound sends and reactions waiting in the job queue (nor the other way round).
+                drained = self._drain()
                 job = self._claim_next()
                 if job is not None:
                     self.run_task(job)
+                if job is not None or drained:
                     continue
                 if self.batch:
                     return
@@ -84,6 +90,18 @@ class JobWorker(Worker):
         finally:
             if not self.batch:  # a worker thread ends: hand its connection back, or the pool loses it
                 connections.close_all()
+
+    def _drain(self) -> int:
+        done = 0
+        with running_job():
+            for drain in registered_drains():
+                try:
+                    done += drain()
+                except Exception:  # e.g. the database went away: the next pass tries again
+                    logger.exception("drain %s failed", getattr(drain, "__name__", drain))
+                finally:
+                    close_old_connections()
+        return done
 
     def _claim_next(self) -> DBTaskResult | None:
         ready = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)

@@ -1,8 +1,10 @@
-"""Inbound ingestion: store a verified raw delivery durably, then process it in a job, retrying until done.
+"""Inbound ingestion: store a verified raw delivery durably, then process it in a worker, retrying until done.
 
-The provider is acknowledged only after ``delivery_store`` committed. ``delivery_process`` parses the
-stored bytes again (``parse`` is pure) and hands each event to the conversation services, which are
-idempotent, so processing a delivery twice (a retry after a crash) stores nothing twice.
+The provider is acknowledged only after ``delivery_store`` committed. The pending delivery row is itself the
+queue entry: workers claim due deliveries in batches (``deliveries_drain``, one statement for the batch)
+instead of one job row per delivery, then process each in its own transaction. Processing parses the stored
+bytes again (``parse`` is pure) and hands each event to the conversation services, which are idempotent, so
+processing a delivery twice (a retry after a crash) stores nothing twice.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from threadline.calls.services import call_event_apply
 from threadline.connectors.base import (
@@ -31,9 +34,8 @@ from threadline.conversations.services import (
     messages_advance_delivery_until,
 )
 from threadline.core.models import Inbox
-from threadline.ingest import tasks
 from threadline.ingest.models import DeliveryState, RawDelivery
-from threadline.jobs import enqueue_in_transaction, enqueue_on_commit
+from threadline.worker import doorbell, ring_when_committed
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def raw_request_of(delivery: RawDelivery) -> RawRequest:
 
 
 def delivery_store(*, inbox: Inbox, raw: RawRequest) -> RawDelivery:
-    """Durably store a verified request. Enqueues: ingest.tasks.process_delivery (after commit)."""
+    """Durably store a verified request; a worker picks it up (``deliveries_drain``) once it commits."""
     with transaction.atomic():
         delivery = RawDelivery.objects.create(
             inbox=inbox,
@@ -77,29 +79,56 @@ def delivery_store(*, inbox: Inbox, raw: RawRequest) -> RawDelivery:
             headers={k: v for k, v in raw.headers.items() if k not in _DROPPED_HEADERS},
             body=raw.body,
         )
-        # The job row lives in the same database (django-tasks-db), so it commits with the delivery: one
-        # commit before the provider's 2xx instead of two, and never a delivery without its job.
-        enqueue_in_transaction(tasks.process_delivery, delivery.pk)
+        ring_when_committed()
     return delivery
 
 
-def _claim(delivery_id: int, now: dt.datetime) -> bool:
-    return bool(
-        RawDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(state=DeliveryState.PROCESSING, started_at=now, attempts=F("attempts") + 1)
+def _claim_due(*, now: dt.datetime, limit: int, delivery_id: int | None = None) -> list[int]:
+    """Mark up to ``limit`` due deliveries as processing, oldest first; return their ids.
+
+    One transaction for the batch: on PostgreSQL ``SKIP LOCKED`` lets several workers claim side by side;
+    on SQLite the transaction is exclusive, so two worker processes never claim the same row.
+    """
+    due = RawDelivery.objects.filter(state=DeliveryState.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+    if delivery_id is not None:
+        due = due.filter(pk=delivery_id)
+    try:
+        with exclusive_transaction(due.db):
+            ids = list(due.order_by("pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            if ids:
+                RawDelivery.objects.filter(pk__in=ids).update(
+                    state=DeliveryState.PROCESSING, started_at=now, attempts=F("attempts") + 1
+                )
+    except OperationalError as exc:
+        if is_locked_database_exception(exc):  # SQLite busy: another worker is claiming; look again next pass
+            return []
+        raise
+    return ids
+
+
+def deliveries_drain(*, limit: int | None = None) -> int:
+    """Claim a batch of due deliveries and process each; return how many were claimed (a worker drain)."""
+    now = timezone.now()
+    ids = _claim_due(now=now, limit=limit or settings.THREADLINE_INGEST_BATCH)
+    for delivery in RawDelivery.objects.select_related("inbox").filter(pk__in=ids).order_by("pk"):
+        _process_claimed(delivery)
+    return len(ids)
 
 
 def delivery_process(*, delivery_id: int) -> str:
-    """Parse a stored delivery and apply its events. Retries with backoff; parks it as failed at the end."""
-    now = timezone.now()
-    if not _claim(delivery_id, now):
+    """Process one stored delivery now if it is due (replays, tests): "done", "retrying", "failed" or "skipped"."""
+    if not _claim_due(now=timezone.now(), limit=1, delivery_id=delivery_id):
         return "skipped"
-    delivery = RawDelivery.objects.select_related("inbox").get(pk=delivery_id)
+    return _process_claimed(RawDelivery.objects.select_related("inbox").get(pk=delivery_id))
+
+
+def _process_claimed(delivery: RawDelivery) -> str:
+    """Parse a claimed delivery and apply its events. Retries with backoff; parks it as failed at the end."""
     try:
-        # The events and the "done" mark commit together: one commit fewer per delivery, and a crash can
-        # never leave applied events on a delivery that still looks pending (re-applying is harmless anyway).
+        # The events and the "done" mark commit together: a crash can never leave applied events on a
+        # delivery that still looks pending (re-applying is harmless anyway).
         with transaction.atomic():
             _apply(delivery)
             RawDelivery.objects.filter(pk=delivery.pk).update(
@@ -132,12 +161,9 @@ def _after_failure(delivery: RawDelivery, exc: Exception) -> str:
         RawDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, last_error=error)
         logger.error("delivery %s parked as failed after %s attempts", delivery.pk, delivery.attempts)
         return "failed"
+    # Due again after the backoff: the workers' poll picks it up then.
     when = timezone.now() + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
-    with transaction.atomic():
-        RawDelivery.objects.filter(pk=delivery.pk).update(
-            state=DeliveryState.PENDING, next_attempt_at=when, last_error=error
-        )
-        enqueue_on_commit(tasks.process_delivery, delivery.pk, run_after=when)
+    RawDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.PENDING, next_attempt_at=when, last_error=error)
     return "retrying"
 
 
@@ -147,24 +173,16 @@ def delivery_replay(*, delivery_id: int) -> None:
         RawDelivery.objects.filter(pk=delivery_id, state=DeliveryState.FAILED).update(
             state=DeliveryState.PENDING, attempts=0, next_attempt_at=None
         )
-        enqueue_on_commit(tasks.process_delivery, delivery_id)
+        ring_when_committed()
 
 
 def delivery_sweep(*, now: dt.datetime | None = None) -> int:
-    """Recover deliveries whose job was lost or whose worker died mid-run, and enqueue them again."""
+    """Release deliveries whose worker died mid-run, so the next drain processes them again; how many."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.THREADLINE_STALE_SECONDS)
-    RawDelivery.objects.filter(state=DeliveryState.PROCESSING, started_at__lt=stale).update(
+    released = RawDelivery.objects.filter(state=DeliveryState.PROCESSING, started_at__lt=stale).update(
         state=DeliveryState.PENDING, next_attempt_at=None
     )
-    # Only work whose job is evidently lost: due (or received) longer ago than a job can take to start.
-    # Anything younger still has its job in the queue, and enqueuing it again only costs a wasted run.
-    lost = now - dt.timedelta(seconds=settings.THREADLINE_STALE_SECONDS)
-    due = list(
-        RawDelivery.objects.filter(state=DeliveryState.PENDING)
-        .filter(Q(next_attempt_at__lte=lost) | Q(next_attempt_at__isnull=True, received_at__lte=lost))
-        .values_list("pk", flat=True)[:500]
-    )
-    for delivery_id in due:
-        tasks.process_delivery.enqueue(delivery_id)
-    return len(due)
+    if released:
+        doorbell.ring()
+    return released

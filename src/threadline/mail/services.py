@@ -16,7 +16,7 @@ from threadline.ingest.services import delivery_store
 
 
 def mail_store(*, inbox: Inbox, raw_mail: bytes, via: str, envelope_to: list[str]) -> RawDelivery:
-    """Durably store one received mail for ``inbox``. Enqueues: ingest.tasks.process_delivery."""
+    """Durably store one received mail for ``inbox``; a worker processes it (ingest.services.deliveries_drain)."""
     raw = RawRequest(
         method=via,
         path=f"/{via.lower()}/{inbox.public_id}",

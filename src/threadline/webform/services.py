@@ -92,7 +92,7 @@ def webform_blank(*, inbox: Inbox, data=None) -> VisitorForm:
 def webform_submit(*, inbox: Inbox, data, files, client_ip: str, language: str) -> SubmitResult:
     """Check a submission against the spam guards and store it durably, once.
 
-    Enqueues: ingest.tasks.process_delivery (through delivery_store), which opens the conversation.
+    A worker then processes the stored delivery (ingest.services.deliveries_drain), which opens the conversation.
     """
     if guard.ip_over_limit(inbox_id=inbox.pk, ip=client_ip):
         logger.info("webform inbox=%s refused: rate limit (ip)", inbox.pk)
