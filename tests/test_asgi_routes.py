@@ -49,3 +49,19 @@ def test_pages_still_run_the_whole_middleware_chain(workspace):
     assert response.status_code == 200
     assert response.headers["x-frame-options"] == "DENY"
     assert "csrftoken" in response.headers.get("set-cookie", "")
+
+
+def test_a_webhook_thread_hands_its_database_connection_back_after_each_request(api_inbox):
+    """The lean handler runs views in long-lived pool threads: each must close (return) its connection at
+    the end of the request, or a few webhooks would hold the whole connection pool."""
+    from django.db import connections
+
+    from threadline.asgi import webhook_application
+
+    for i in range(3):
+        body = json.dumps(message_payload(f"m-{i}")).encode()
+        assert call("POST", f"/webhooks/api/{api_inbox.public_id}", content=body,
+                    headers=signed_headers(SECRET, body)).status_code == 200
+        still_open = webhook_application._threads.submit(lambda: connections["default"].connection is not None)
+        assert still_open.result(10) is False
+    assert RawDelivery.objects.filter(inbox=api_inbox).count() == 3

@@ -248,6 +248,9 @@ THREADLINE_DELIVERY_ATTEMPTS = int(os.environ.get("THREADLINE_DELIVERY_ATTEMPTS"
 THREADLINE_RETRY_BASE_SECONDS = float(os.environ.get("THREADLINE_RETRY_BASE_SECONDS", "10"))
 # Inbound processing: attempts before a stored raw delivery is parked as failed for an admin to replay.
 THREADLINE_INGEST_ATTEMPTS = int(os.environ.get("THREADLINE_INGEST_ATTEMPTS", "8"))
+# Threads that run provider webhooks (verify, store) in a `run`/`web` process; each holds a database
+# connection while it works.
+THREADLINE_WEBHOOK_THREADS = max(1, int(os.environ.get("THREADLINE_WEBHOOK_THREADS", "4")))
 # Inbound deliveries a worker claims at once (one statement per batch; each still commits on its own).
 THREADLINE_INGEST_BATCH = max(1, int(os.environ.get("THREADLINE_INGEST_BATCH", "20")))
 # A raw delivery or outbound message left "in progress" longer than this is assumed orphaned by a dead
