@@ -31,6 +31,22 @@ def inbound(provider_id: str, *, at: dt.datetime = T0, sender: str = "cust-1", t
 
 
 @pytest.mark.django_db
+def test_a_burst_of_messages_records_the_senders_last_sighting_once_a_minute(api_inbox):
+    services.message_receive(inbox=api_inbox, inbound=inbound("m-1"))
+    identity = Identity.objects.get()
+    first_seen = identity.last_seen_at
+    services.message_receive(inbox=api_inbox, inbound=inbound("m-2", text="still there?"))
+    identity.refresh_from_db()
+    assert identity.last_seen_at == first_seen  # seconds later: no write
+
+    two_minutes_ago = timezone.now() - dt.timedelta(minutes=2)
+    Identity.objects.filter(pk=identity.pk).update(last_seen_at=two_minutes_ago)
+    services.message_receive(inbox=api_inbox, inbound=inbound("m-3", text="hello again"))
+    identity.refresh_from_db()
+    assert identity.last_seen_at > two_minutes_ago + dt.timedelta(minutes=1)
+
+
+@pytest.mark.django_db
 def test_receive_creates_contact_identity_conversation_and_events(api_inbox):
     result = services.message_receive(inbox=api_inbox, inbound=inbound("m-1", language="th", text="สวัสดีครับ"))
 
@@ -377,7 +393,7 @@ def test_delivery_status_only_moves_forward_and_failed_is_final(conversation, ag
 @pytest.mark.django_db
 def test_receive_for_a_known_contact_uses_a_fixed_number_of_queries(api_inbox, django_assert_num_queries):
     services.message_receive(inbox=api_inbox, inbound=inbound("m-1"))
-    # dedupe lookup, identity, last_seen, contact lock, open conversation, message, conversation update,
-    # attachments for the payload, event row — and savepoint bookkeeping.
-    with django_assert_num_queries(11):
+    # dedupe lookup, identity, contact lock, open conversation, message, conversation update, attachments
+    # for the payload, event row — and savepoint bookkeeping. (No last_seen write: seen seconds ago.)
+    with django_assert_num_queries(10):
         services.message_receive(inbox=api_inbox, inbound=inbound("m-2", at=T0 + dt.timedelta(minutes=1)))

@@ -126,3 +126,18 @@ def test_nothing_found_for_unrelated_or_empty_query(workspace, knowledge_base):
 )
 def test_detect_language(text, language):
     assert detect_language(text) == language
+
+
+def test_an_edited_article_is_found_by_its_new_words_and_no_longer_by_the_old(workspace, knowledge_base):
+    """Re-indexing goes through the upsert's update path: the text index (FTS5 triggers on SQLite, the
+    generated tsvector on PostgreSQL) must follow it."""
+    from threadline.search.models import SearchDocument
+
+    article = knowledge_base["returns"]
+    documents = SearchDocument.objects.filter(kind="article").count()
+    translation_save(article=article, locale="en", title="Sending shoes back",
+                     body_markdown="Print the parcel label and drop the box at a kiosk.", publish=True)
+    assert SearchDocument.objects.filter(kind="article").count() == documents  # updated in place
+    assert _top(workspace, "parcel kiosk", locale="en").article_id == article.pk
+    hits = article_search(workspace_id=workspace.pk, query="account", locale="en")  # only the old text had it
+    assert all(hit.article_id != article.pk or hit.locale != "en" for hit in hits)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +15,8 @@ from threadline.contacts.models import Contact, ContactMerge, Identity, Identity
 from threadline.contacts.normalise import InvalidIdentityError, normalise
 from threadline.core.models import Inbox, Membership
 
+# An identity's last sighting is written at most this often.
+LAST_SEEN_EVERY = dt.timedelta(minutes=1)
 # Identifiers that may link a message to an existing contact automatically, when verified.
 LINKABLE_KINDS = (IdentityKind.EMAIL, IdentityKind.PHONE)
 
@@ -33,7 +37,10 @@ def contact_resolve_sender(*, inbox: Inbox, sender: SenderRef) -> Contact:
         .first()
     )
     if identity is not None:
-        Identity.objects.filter(pk=identity.pk).update(last_seen_at=now)
+        # A conversation is a burst of messages: record the sighting at most once a minute (it only orders
+        # a contact's identities, e.g. which one a reply goes to), not one write per message.
+        if identity.last_seen_at is None or now - identity.last_seen_at >= LAST_SEEN_EVERY:
+            Identity.objects.filter(pk=identity.pk).update(last_seen_at=now)
         return identity.contact
 
     extras = _normalised_extras(sender)

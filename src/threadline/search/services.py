@@ -53,7 +53,14 @@ def document_index(entry: IndexEntry) -> None:
         "folded": fold(entry.title + "\n" + entry.body),
         "occurred_at": entry.occurred_at,
     }
-    SearchDocument.objects.update_or_create(kind=entry.kind, object_id=entry.object_id, defaults=fields)
+    # One upsert statement (INSERT … ON CONFLICT DO UPDATE on both databases; the text-index triggers and
+    # the generated tsvector follow either path) instead of a locked SELECT and an INSERT in a savepoint.
+    SearchDocument.objects.bulk_create(
+        [SearchDocument(kind=entry.kind, object_id=entry.object_id, **fields)],
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=list(fields),
+    )
 
 
 def document_remove(*, kind: str, object_ids: list[int]) -> int:
@@ -69,22 +76,27 @@ def message_index(*, message_id: int) -> bool:
     """Index (or drop) one message: text of customer messages, replies and notes. True if indexed."""
     from threadline.conversations.models import Message
 
-    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
-    if message is None or message.direction not in INDEXED_DIRECTIONS or not message.text.strip():
+    # Only the columns the index needs (this runs for every stored message).
+    message = (
+        Message.objects.filter(pk=message_id)
+        .values("direction", "text", "workspace_id", "provider_sent_at", "conversation_id",
+                "conversation__subject", "conversation__inbox_id", "conversation__contact_id")
+        .first()
+    )
+    if message is None or message["direction"] not in INDEXED_DIRECTIONS or not message["text"].strip():
         document_remove(kind=DocumentKind.MESSAGE, object_ids=[message_id])
         return False
-    conversation = message.conversation
     document_index(
         IndexEntry(
             kind=DocumentKind.MESSAGE,
-            object_id=message.pk,
-            workspace_id=message.workspace_id,
-            title=conversation.subject,
-            body=message.text,
-            parent_id=conversation.pk,
-            inbox_id=conversation.inbox_id,
-            contact_id=conversation.contact_id,
-            occurred_at=message.provider_sent_at,
+            object_id=message_id,
+            workspace_id=message["workspace_id"],
+            title=message["conversation__subject"],
+            body=message["text"],
+            parent_id=message["conversation_id"],
+            inbox_id=message["conversation__inbox_id"],
+            contact_id=message["conversation__contact_id"],
+            occurred_at=message["provider_sent_at"],
         )
     )
     return True
