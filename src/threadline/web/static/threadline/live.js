@@ -20,6 +20,7 @@
     socket = new WebSocket(`${scheme}://${location.host}/ws/agent/`);
     socket.addEventListener("open", () => {
       retry = 0;
+      document.body.dataset.live = "connected"; // for scripts and tests: live updates (and the keys) are on
       hideToast(strings.reconnecting);
       if (conversationId) send({ type: "conversation.view", conversation_id: conversationId });
       // Events published between the page render and this subscription (or while disconnected) were
@@ -28,6 +29,7 @@
     });
     socket.addEventListener("message", (msg) => handle(JSON.parse(msg.data)));
     socket.addEventListener("close", (event) => {
+      document.body.dataset.live = "";
       if (event.code === 4401) return; // signed out
       showToast(strings.reconnecting);
       retry = Math.min(retry + 1, 6);
