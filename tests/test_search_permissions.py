@@ -135,3 +135,20 @@ def test_widget_suggestions_are_the_most_read_public_articles(workspace):
     assert all(s.locale == "it" for s in suggestions)
     typed = article_suggestions(workspace_id=workspace.pk, query="Wann kommt mein Geld zurück?")
     assert typed[0].locale == "de" and typed[0].title == "Wann bekomme ich mein Geld zurück?"
+
+
+def test_a_renamed_contact_is_found_by_the_new_name_and_not_the_old(two_inboxes, workspace, run_jobs):
+    from threadline.contacts.models import Contact
+    from threadline.contacts.services import contact_update
+    from threadline.conversations.models import Event
+
+    admin = make_member(workspace, "olga", Role.ADMIN)
+    victoria = Contact.objects.get(name="Victoria Gold")
+    assert [hit.contact_id for hit in search_for(admin, "Victoria").contacts] == [victoria.pk]
+    contact_update(contact=victoria, name="Vera Silberstein", actor=admin)
+    run_jobs()
+    assert SearchDocument.objects.get(kind="contact", object_id=victoria.pk).title == "Vera Silberstein"
+    assert search_for(admin, "Victoria").contacts == []
+    assert [hit.contact_id for hit in search_for(admin, "Silberstein").contacts] == [victoria.pk]
+    renamed = Event.objects.get(kind="contact.renamed")
+    assert renamed.data["name"] == "Vera Silberstein" and renamed.actor_id == admin.pk

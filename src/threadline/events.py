@@ -126,6 +126,15 @@ class ContactUnmerged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ContactRenamed(DomainEvent):
+    """A contact's name changed (an agent's edit, a visitor's pre-chat answer): search finds the new name."""
+
+    kind = "contact.renamed"
+    contact_id: int
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ContactErased(DomainEvent):
     """A contact's personal data was erased; only the counts are kept."""
 

@@ -136,7 +136,7 @@ def email_widget_reply_if_unread(event: events.DomainEvent) -> None:
 
 # Bot and automation jobs are added here as they land.
 REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
-    events.ConversationCreated: (route, refresh_sla, webform_reactions.confirm_new_submission, search_reactions.index_new_contact),
+    events.ConversationCreated: (route, refresh_sla, webform_reactions.confirm_new_submission, search_reactions.index_contact),
     events.MessageCreated: (refresh_sla_for_message, check_identity_in_message, bot_answer, search_reactions.index_message),
     events.MessageUpdated: (search_reactions.index_message,),
     events.MessageDeliveryChanged: (email_widget_reply_if_unread,),
@@ -146,6 +146,7 @@ REACTIONS: dict[type[events.DomainEvent], tuple[Reaction, ...]] = {
     events.NotificationCreated: (),
     events.ContactsMerged: (search_reactions.index_merged_contacts,),
     events.ContactUnmerged: (search_reactions.index_merged_contacts,),
+    events.ContactRenamed: (search_reactions.index_contact,),
     events.ContactErased: (search_reactions.index_merged_contacts,),
     events.AgentPresenceChanged: (react_to_presence,),
     events.InboxHealthChanged: (),

@@ -115,7 +115,8 @@ def contact_detail(request: HttpRequest, contact_id: PathId):
 @router.patch("/{contact_id}", response=responses(200, ContactDetailOut, lookup=True), summary="Edit a contact")
 def contact_edit(request: HttpRequest, contact_id: PathId, payload: ContactPatchIn):
     membership: Membership = request.auth
-    contact_update(contact=contact_get_for(membership, contact_id), **payload.model_dump(exclude_none=True))
+    contact_update(contact=contact_get_for(membership, contact_id), actor=membership,
+                   **payload.model_dump(exclude_none=True))
     return _detail(membership, contact_id)
 
 

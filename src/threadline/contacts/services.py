@@ -111,8 +111,11 @@ def _normalised_extras(sender: SenderRef) -> list[tuple[str, str]]:
 
 
 def contact_update(*, contact: Contact, name: str | None = None, language: str | None = None,
-                   attributes: dict | None = None) -> Contact:
-    """Edit a contact's name, language or attributes (attributes are merged key by key)."""
+                   attributes: dict | None = None, actor: Membership | None = None) -> Contact:
+    """Edit a contact's name, language or attributes (attributes are merged key by key).
+
+    Publishes: ContactRenamed (when the name changed).
+    """
     fields = ["updated_at"]
     renamed = False
     if name is not None:
@@ -125,7 +128,13 @@ def contact_update(*, contact: Contact, name: str | None = None, language: str |
     if attributes is not None:
         contact.attributes = {**contact.attributes, **attributes}
         fields.append("attributes")
-    contact.save(update_fields=fields)
+    with transaction.atomic():
+        contact.save(update_fields=fields)
+        if renamed:
+            events.record(events.ContactRenamed(
+                workspace_id=contact.workspace_id, conversation_id=None, inbox_id=None,
+                actor_id=actor.pk if actor else None, contact_id=contact.pk, name=contact.name,
+            ))
     if renamed and contact.name:
         merge_suggestions_for_caller_name(contact=contact)
     return contact

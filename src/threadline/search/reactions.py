@@ -18,8 +18,8 @@ def index_message(event: events.DomainEvent) -> None:
         follow_up(tasks.index_message, message_id)
 
 
-def index_new_contact(event: events.DomainEvent) -> None:
-    """A new conversation may bring a new contact (or new identities): index the contact."""
+def index_contact(event: events.DomainEvent) -> None:
+    """A new conversation may bring a new contact (or new identities), a rename changes one: index it."""
     contact_id = getattr(event, "contact_id", None)
     if contact_id is not None:
         enqueue_on_commit(tasks.index_contact, contact_id)

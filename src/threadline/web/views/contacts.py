@@ -69,6 +69,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             name=request.POST.get("name", contact.name),
             language=request.POST.get("language", contact.language),
             attributes=attributes or None,
+            actor=request.membership,
         )
         messages.success(request, _("The contact was saved."))
         return redirect("web:contact", pk=contact.pk)
