@@ -118,9 +118,10 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A small pool per process instead of persistent per-thread connections: the ASGI server and the
-        # worker run many threads, and PostgreSQL's connection limit is shared by every process.
+        # worker run many threads, and PostgreSQL's connection limit is shared by every process. 12 = the 4
+        # webhook threads and the 4 worker threads of a busy `run`, with room left for pages.
         DATABASES["default"]["OPTIONS"] = {
-            "pool": {"min_size": 1, "max_size": int(os.environ.get("THREADLINE_DB_POOL_SIZE", "8")), "timeout": 20}
+            "pool": {"min_size": 1, "max_size": int(os.environ.get("THREADLINE_DB_POOL_SIZE", "12")), "timeout": 20}
         }
 else:
     DATABASES = {
