@@ -23,6 +23,7 @@ import httpx
 import pytest
 import websockets
 
+import threadline
 from tests.conftest import require_service
 from threadline.connectors.api import signed_headers
 
@@ -130,6 +131,12 @@ def test_threadline_demo_runs_everything_in_one_process(tmp_path):
         _wait_http(f"{base}/api/docs", process, log)
         output = log.read_text()
         assert "Sign in:" in output and "/api/docs" in output
+        # The widget script customers' sites load goes out precompressed (collected at start-up).
+        source = (Path(threadline.__file__).parent / "widget" / "static" / "widget" / "widget.js").read_text()
+        script = httpx.get(f"{base}/static/widget/widget.js", headers={"Accept-Encoding": "gzip"}, timeout=10)
+        assert script.status_code == 200 and script.headers["content-encoding"] == "gzip"
+        assert int(script.headers["content-length"]) < len(source.encode()) / 2
+        assert script.text == source
         creds = json.loads((tmp_path / "demo-credentials.json").read_text())
         with sqlite3.connect(tmp_path / "threadline.sqlite3") as db:
             public_id, secrets_json = db.execute("select public_id, secrets from core_inbox where kind='api'").fetchone()

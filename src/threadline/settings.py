@@ -234,10 +234,13 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Tests and `manage.py` serve static files straight from the apps; the servers (`run`, `demo`, `web`) first
+# collect them into STATIC_ROOT with gzip copies and switch this off (threadline.cli), so the widget script
+# on customers' pages and the agent pages' assets go out compressed.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # --- Threadline's own knobs -----------------------------------------------------------------------------
