@@ -151,6 +151,41 @@ def test_the_type_is_sniffed_not_taken_from_the_browser(workspace, agent_member)
     assert text.content_type == "text/plain"
 
 
+# --- the composer: files without text, files on notes ------------------------------------------------------
+
+
+def test_the_composer_sends_a_file_without_text_and_a_note_keeps_its_files_internal(
+    client, workspace, agent_member, run_jobs
+):
+    conversation = email_conversation(workspace, agent_member, 9)
+    client.force_login(agent_member.user)
+    url = f"/conversations/{conversation.pk}/send/"
+    page = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert 'id="composer-text" name="text" required' not in page  # a file alone may be sent
+
+    client.post(url, {"mode": "reply", "text": "", "files": upload("label.pdf", PDF)})
+    reply = Message.objects.get(direction=Direction.OUTBOUND)
+    assert reply.text == "" and reply.attachments.get().content_type == "application/pdf"
+
+    client.post(url, {"mode": "note", "text": "", "files": upload("scan.png", PNG)})
+    note = Message.objects.get(direction=Direction.NOTE)
+    stored = note.attachments.get()
+    assert (stored.filename, stored.content_type) == ("scan.png", "image/png")
+    assert note.delivery_status == ""  # internal: nothing is queued for delivery
+
+    response = client.post(url, {"mode": "note", "text": "   "}, follow=True)
+    assert "A note cannot be empty." in response.content.decode()
+    assert Message.objects.filter(direction=Direction.NOTE).count() == 1
+
+
+def test_a_note_refuses_a_dangerous_file_and_stores_nothing(workspace, agent_member):
+    conversation = email_conversation(workspace, agent_member, 9)
+    with pytest.raises(services.ConversationError, match="looks like a program"):
+        services.note_add(conversation=conversation, text="see attached", author=agent_member,
+                          files=[upload("setup.png", b"MZ\x90\x00" + b"\x00" * 60)])
+    assert not Message.objects.filter(direction=Direction.NOTE).exists() and not Attachment.objects.exists()
+
+
 # --- sending ----------------------------------------------------------------------------------------------
 
 

@@ -319,13 +319,8 @@ def message_reply(
     ``files`` (uploaded files) are checked by conversations.attachments and stored with the message.
     Publishes: MessageCreated. Enqueues: conversations.tasks.deliver_message.
     """
-    from threadline.conversations.attachments import AttachmentError, reply_files_check
-
     text = text.strip()
-    try:
-        checked_files = reply_files_check(files)
-    except AttachmentError as error:
-        raise ConversationError(str(error)) from None
+    checked_files = _checked_files(files)
     if not text and not checked_files:
         raise ConversationError(_("A reply cannot be empty."))
     if author_kind in (AuthorKind.BOT, AuthorKind.SYSTEM) and _answers_machine_mail(conversation):
@@ -361,17 +356,31 @@ def message_reply(
             client_id=client_id,
             meta={"send_options": options} if options else {},
         )
-        for checked in checked_files:
-            attachment = Attachment(
-                message=message, filename=checked.filename, content_type=checked.content_type, size=len(checked.content)
-            )
-            attachment.file.save(get_valid_filename(checked.filename) or "file", ContentFile(checked.content), save=False)
-            attachment.save()
+        _store_files(message, checked_files)
         Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
         conversation.last_activity_at = now
         _record_message(message)
         enqueue_on_commit(tasks.deliver_message, message.pk)
     return message
+
+
+def _checked_files(files) -> list:
+    from threadline.conversations.attachments import AttachmentError, reply_files_check
+
+    try:
+        return reply_files_check(files)
+    except AttachmentError as error:
+        raise ConversationError(str(error)) from None
+
+
+def _store_files(message: Message, checked_files: list) -> None:
+    """Store an agent's checked uploads as the message's attachments (inside the caller's transaction)."""
+    for checked in checked_files:
+        attachment = Attachment(
+            message=message, filename=checked.filename, content_type=checked.content_type, size=len(checked.content)
+        )
+        attachment.file.save(get_valid_filename(checked.filename) or "file", ContentFile(checked.content), save=False)
+        attachment.save()
 
 
 def _answers_machine_mail(conversation: Conversation) -> bool:
@@ -425,13 +434,15 @@ def mentioned_agents(conversation: Conversation, text: str) -> list[Membership]:
     return [m for m in candidates if conversation.inbox_id in inbox_ids_visible_to(m)]
 
 
-def note_add(*, conversation: Conversation, text: str, author: Membership) -> Message:
+def note_add(*, conversation: Conversation, text: str, author: Membership, files=None) -> Message:
     """Add an internal note: seen by agents, never sent to the customer. ``@username`` notifies that agent.
+    ``files`` are checked and stored like a reply's; they stay internal with the note.
 
     Publishes: MessageCreated, NotificationCreated (one per mentioned agent).
     """
     text = text.strip()
-    if not text:
+    checked_files = _checked_files(files)
+    if not text and not checked_files:
         raise ConversationError(_("A note cannot be empty."))
     mentioned = [m for m in mentioned_agents(conversation, text) if m.pk != author.pk]
     with transaction.atomic():
@@ -446,6 +457,7 @@ def note_add(*, conversation: Conversation, text: str, author: Membership) -> Me
             provider_sent_at=timezone.now(),
             meta={"mentions": [m.pk for m in mentioned]} if mentioned else {},
         )
+        _store_files(message, checked_files)
         _record_message(message)
         for agent in mentioned:
             _notify(agent, Notification.Kind.MENTION, conversation, actor=author, message=message)

@@ -93,7 +93,8 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
     item = _conversation(request, pk)
     text = request.POST.get("text", "")
     if request.POST.get("mode") == "note":
-        _run(request, lambda: services.note_add(conversation=item, text=text, author=request.membership))
+        _run(request, lambda: services.note_add(conversation=item, text=text, author=request.membership,
+                                                files=request.FILES.getlist("files")))
     else:
         inboxes, default = reply_inboxes_for(request.membership, item)
         chosen = next((i for i in inboxes if str(i.pk) == request.POST.get("inbox")), default)
